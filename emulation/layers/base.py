@@ -1,0 +1,112 @@
+"""The contract between the graph, the layer functions and the model.
+
+`emulation.graph` turns hls4ml's ModelGraph into an ordered list of `Node`s. Each layer module
+registers, per hls4ml layer class, one adapter ``(node, inputs, ctx) -> output`` that reads the
+node's attributes and calls the module's pure NumPy function. `emulation.model` runs the nodes
+in order through `ADAPTERS`.
+
+Values travel between layers as float64 arrays of shape ``(batch, *node.output_shape)`` holding
+exact fixed-point values (every type of width <= 53 is exact in float64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emulation.errors import UnsupportedLayerError
+from emulation.fixed import FixedType
+
+__all__ = ["ADAPTERS", "Context", "Node", "QuantPoint", "adapter_for", "register"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer of hls4ml's ModelGraph, as plain data.
+
+    Attributes
+    ----------
+    name : hls4ml's layer name; also the key of `EmulatedModel.trace`.
+    kind : hls4ml's layer class name (``"Dense"``, ``"Activation"``, ``"Softmax"``, ...).
+    inputs : names of the nodes whose outputs feed this one, in hls4ml's order.
+    output_shape : per-sample shape of the output, as hls4ml has it.
+    attrs : hls4ml's layer attributes as plain values (``n_in``, ``activation``,
+        ``table_size``, ``strategy``, ``reuse_factor``, ``implementation``, ...), hls4ml's names.
+    weights : exact float64 values of the C++ constants (after hls4ml's decimal text and the
+        weight type's own cast), keyed by hls4ml's variable name (``"weight"``, ``"bias"``, ...).
+    raw_weights : the float values hls4ml holds before writing them (for profiling).
+    types : every precision the generated C++ uses for this layer, keyed by hls4ml's type name
+        (``"result_t"``, ``"accum_t"``, ``"weight_t"``, ``"bias_t"``, ``"table_t"``, ...).
+    """
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    output_shape: tuple[int, ...]
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    weights: Mapping[str, np.ndarray] = field(default_factory=dict)
+    raw_weights: Mapping[str, np.ndarray] = field(default_factory=dict)
+    types: Mapping[str, FixedType] = field(default_factory=dict)
+
+
+@dataclass
+class QuantPoint:
+    """Overflow accounting of one cast point (``"<layer>.<type name>"``)."""
+
+    count: int = 0
+    total: int = 0
+    max_abs: float = 0.0
+
+    @property
+    def share(self) -> float:
+        """Share of the values cast here that overflowed (wrapped or saturated)."""
+        return self.count / self.total if self.total else 0.0
+
+
+@dataclass
+class Context:
+    """What an adapter needs besides its inputs: the cast that also counts overflows."""
+
+    points: dict[str, QuantPoint] = field(default_factory=dict)
+
+    def cast(self, x: np.ndarray, t: FixedType, point: str) -> np.ndarray:
+        """Quantize ``x`` to ``t`` and record overflows under ``point``."""
+        y, overflow = t.quantize(x, return_overflow=True)
+        p = self.points.setdefault(point, QuantPoint())
+        p.count += int(np.count_nonzero(overflow))
+        p.total += int(overflow.size)
+        if x.size:
+            p.max_abs = max(p.max_abs, float(np.max(np.abs(x))))
+        return y
+
+
+Adapter = Callable[[Node, list[np.ndarray], Context], np.ndarray]
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(*kinds: str) -> Callable[[Adapter], Adapter]:
+    """Register an adapter for one or more hls4ml layer classes."""
+
+    def deco(fn: Adapter) -> Adapter:
+        for kind in kinds:
+            if kind in ADAPTERS:
+                raise RuntimeError(f"two adapters registered for {kind!r}")
+            ADAPTERS[kind] = fn
+        return fn
+
+    return deco
+
+
+def adapter_for(node: Node) -> Adapter:
+    """The adapter for ``node``, or an error naming the layer and the supported kinds."""
+    try:
+        return ADAPTERS[node.kind]
+    except KeyError:
+        supported = ", ".join(sorted(ADAPTERS))
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class {node.kind} is not supported by the emulator; "
+            f"supported: {supported}"
+        ) from None

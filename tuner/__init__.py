@@ -1,0 +1,1 @@
+"""aptune: tuner (search loop and the `aptune` command)."""
