@@ -1,0 +1,37 @@
+"""The thin CLI: help, version, usage errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tuner.cli import main
+
+
+def test_version_names_aptune_and_hls4ml(capsys):
+    """`aptune --version` prints aptune's and hls4ml's versions and exits 0."""
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("aptune ")
+    assert "hls4ml 1.3" in out
+
+
+def test_help_lists_the_purpose(capsys):
+    """`aptune --help` describes the tool and exits 0."""
+    assert main(["--help"]) == 0
+    assert "hls4ml" in capsys.readouterr().out
+
+
+def test_unknown_command_is_a_one_line_usage_error(capsys):
+    """An unknown subcommand exits 2 with one line on stderr, no traceback."""
+    assert main(["frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_without_tensorflow_import():
+    """`python -m tuner.cli --version` works and does not import TensorFlow."""
+    code = "import sys; from tuner.cli import main; main(['--version']); print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

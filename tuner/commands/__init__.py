@@ -1,0 +1,10 @@
+"""Subcommands of ``aptune``: each module exposes ``register(subparsers)``.
+
+A subcommand sets ``run`` (a function of the parsed arguments returning the exit code) as its
+parser default. Heavy imports (TensorFlow, hls4ml) happen inside ``run``, so ``aptune --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+REGISTRARS: list = []
