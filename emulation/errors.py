@@ -7,7 +7,7 @@ Hierarchy::
     ├── ModelLoadError(OSError)      missing, unreadable or unsupported model file
     ├── UnsupportedLayerError        a layer the emulator does not implement
     ├── DataError(ValueError)        input data of the wrong shape, empty, NaN or infinite
-    └── ToolError(RuntimeError)      an external tool (g++, vivado_hls, vitis_hls) missing or failing
+    └── ToolError(RuntimeError)      g++, vivado_hls or vitis_hls missing or failing
 """
 
 from __future__ import annotations

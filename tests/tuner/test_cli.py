@@ -32,6 +32,9 @@ def test_unknown_command_is_a_one_line_usage_error(capsys):
 
 def test_console_script_runs_without_tensorflow_import():
     """`python -m tuner.cli --version` works and does not import TensorFlow."""
-    code = "import sys; from tuner.cli import main; main(['--version']); print('tensorflow' in sys.modules)"
+    code = (
+        "import sys; from tuner.cli import main; main(['--version']); "
+        "print('tensorflow' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
