@@ -1,0 +1,110 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+Every writer in aptune goes through here. Each function writes to a temporary file in the
+target's own folder (so the final rename never crosses a file system), flushes and fsyncs it,
+then renames it over the target with :func:`os.replace`, which is atomic on POSIX and Windows.
+Missing parent folders are created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+__all__ = ["atomic_save_npy", "atomic_write_bytes", "atomic_write_text"]
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any worker threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+@contextlib.contextmanager
+def _atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Yield a binary file that replaces ``path`` when the block ends without error."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates the file 0600; give it the mode a plain open() would have given.
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_UMASK
+        tmp.chmod(mode)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, hence best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Target file; its parent folders are created when missing.
+    data : bytes
+        The whole new content.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    with _atomic_open(path) as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8 unless told otherwise).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write_text(folder / "a" / "b.txt", "hello").read_text()
+    'hello'
+    """
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Save ``array`` in NumPy ``.npy`` format to exactly ``path``, atomically.
+
+    Unlike :func:`numpy.save`, no ``.npy`` suffix is appended, and object arrays are refused
+    (``allow_pickle=False``), so the file can be read back with ``numpy.load`` safely.
+    """
+    with _atomic_open(path) as handle:
+        np.save(handle, np.asarray(array), allow_pickle=False)
+    return Path(path)

@@ -1,0 +1,425 @@
+"""Tests for emulation.config: reading, validating and writing hls4ml's HLSConfig."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from emulation.config import (
+    KerasModelRef,
+    dump_config,
+    ignored_keys,
+    parse_precision,
+    read_config,
+    read_yaml,
+    unknown_keys,
+    write_config,
+)
+from emulation.errors import ConfigError
+from emulation.fixed import FixedType, Overflow, Rounding
+
+
+def _cfg() -> dict[str, Any]:
+    return {
+        "Model": {"Precision": {"default": "ap_fixed<16,6>"}, "ReuseFactor": 1},
+        "LayerName": {
+            "fc1": {
+                "Precision": {"weight": "ap_fixed<8,2,AP_RND,AP_SAT>", "accum": "auto"},
+                "ReuseFactor": 2,
+            },
+            "fc2": {"Precision": {"result": "ap_fixed<12,4>"}, "Strategy": "Resource"},
+            "fc2_softmax": {"exp_table_t": "ap_fixed<18,8,AP_RND,AP_SAT>", "TableSize": 512},
+        },
+    }
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_read_dict_is_a_copy() -> None:
+    """A dict reads back equal, and changing the result leaves the source alone."""
+    source = _cfg()
+    got = read_config(source)
+    assert got == _cfg()
+    got["LayerName"]["fc1"]["ReuseFactor"] = 99
+    assert source["LayerName"]["fc1"]["ReuseFactor"] == 2
+
+
+def test_read_yaml_file(tmp_path: Path) -> None:
+    """A YAML file holding the HLSConfig section reads as that dict."""
+    path = tmp_path / "c.yml"
+    path.write_text(yaml.safe_dump(_cfg()))
+    assert read_config(path) == _cfg()
+
+
+def test_read_project_file_takes_hls_config(tmp_path: Path) -> None:
+    """A whole project file (with hls4ml's !keras_model tag) gives its HLSConfig."""
+    path = tmp_path / "hls4ml_config.yml"
+    path.write_text(
+        "KerasModel: !keras_model 'prj/keras_model.keras'\nOutputDir: prj\nIOType: io_parallel\n"
+        "HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    ReuseFactor: 1\n"
+    )
+    assert read_config(path) == {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1}}
+
+
+def test_read_yaml_keeps_keras_model_tag(tmp_path: Path) -> None:
+    """The !keras_model tag reads as a KerasModelRef holding the path, without Keras."""
+    path = tmp_path / "p.yml"
+    path.write_text("KerasModel: !keras_model 'prj/keras_model.keras'\n")
+    value = read_yaml(path)["KerasModel"]
+    assert isinstance(value, KerasModelRef)
+    assert value == "prj/keras_model.keras"
+
+
+def test_project_without_hls_config_is_empty(tmp_path: Path) -> None:
+    """A project file without HLSConfig reads as an empty config (hls4ml's defaults)."""
+    path = tmp_path / "p.yml"
+    path.write_text("KerasH5: m.h5\nOutputDir: out\n")
+    assert read_config(path) == {}
+
+
+def test_empty_file_is_empty(tmp_path: Path) -> None:
+    """An empty YAML file is an empty config."""
+    (tmp_path / "e.yml").write_text("")
+    assert read_config(tmp_path / "e.yml") == {}
+
+
+def test_unknown_keys_kept() -> None:
+    """Unknown keys survive reading, as hls4ml keeps them."""
+    cfg = {"Model": {"Precision": "ap_fixed<16,6>", "Foo": 3}, "Extra": [1]}
+    assert read_config(cfg) == cfg
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ap_fixed<16,6>",
+        "fixed<16,6>",
+        "ap_fixed<16, 6>",
+        "ap_fixed<16,6,RND,SAT>",
+        "ap_ufixed<8,0,AP_RND_CONV,AP_SAT_SYM>",
+        "ap_fixed<18,8,AP_RND,AP_SAT,2>",
+        "ap_int<8>",
+        "uint<4>",
+        "ap_fixed<4,-2>",
+    ],
+)
+def test_accepted_precisions(text: str) -> None:
+    """Every spelling hls4ml parses is accepted in a layer precision."""
+    read_config({"LayerName": {"d": {"Precision": {"weight": text}}}})
+
+
+def test_parse_precision_modes() -> None:
+    """Bare mode names parse to the same type as their AP_ spelling."""
+    t = parse_precision("fixed<10,3,rnd,sat>")
+    assert t == FixedType(10, 3, rounding=Rounding.RND, overflow=Overflow.SAT)
+
+
+@pytest.mark.parametrize(
+    "strategy", ["Latency", "latency", "Resource", "Resource_Unrolled", "ResourceUnrolled", "da"]
+)
+def test_accepted_strategies(strategy: str) -> None:
+    """hls4ml's strategies are accepted in the spellings it recognises."""
+    read_config({"Model": {"Precision": "ap_fixed<16,6>", "Strategy": strategy}})
+
+
+def test_strategy_da_upper_case_refused() -> None:
+    """'DA' is refused: hls4ml snake-cases it to 'd_a' and silently uses Latency."""
+    with pytest.raises(ConfigError, match=r"Model\.Strategy: got 'DA'"):
+        read_config({"Model": {"Precision": "ap_fixed<16,6>", "Strategy": "DA"}})
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _error(cfg: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        read_config(cfg)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    return message
+
+
+def test_bad_precision_names_key_path() -> None:
+    """A malformed precision names its key path, the value and what is allowed."""
+    cfg = _cfg()
+    cfg["LayerName"]["fc1"]["Precision"]["weight"] = "ap_fixd<16,6>"
+    message = _error(cfg)
+    assert message.startswith("LayerName.fc1.Precision.weight:")
+    assert "'ap_fixd<16,6>'" in message
+    assert "ap_[u]fixed<W,I" in message
+
+
+def test_bad_model_precision_string() -> None:
+    """A malformed model precision string names Model.Precision."""
+    assert _error({"Model": {"Precision": "ap_fixed<16>"}}).startswith("Model.Precision:")
+
+
+def test_bad_layer_type_key() -> None:
+    """A bad value under LayerType names LayerType.<class>."""
+    message = _error({"LayerType": {"Dense": {"ReuseFactor": 0}}})
+    assert message.startswith("LayerType.Dense.ReuseFactor: got 0")
+
+
+def test_bad_table_type() -> None:
+    """A *_t layer key is checked as a precision."""
+    message = _error({"LayerName": {"sm": {"inv_table_t": "ap_fixed<18>"}}})
+    assert message.startswith("LayerName.sm.inv_table_t:")
+
+
+def test_precision_not_a_string() -> None:
+    """A number where a precision belongs says a string is expected."""
+    assert "expected a precision string" in _error({"Model": {"Precision": 16}})
+
+
+def test_float_type_refused() -> None:
+    """Float types hls4ml knows but aptune cannot emulate are refused with the reason."""
+    message = _error({"LayerName": {"d": {"Precision": {"result": "float"}}}})
+    assert "fixed-point types only" in message
+
+
+def test_auto_model_default_refused() -> None:
+    """'auto' as the model default is refused (hls4ml cannot resolve it)."""
+    assert "model default must be a concrete type" in _error({"Model": {"Precision": "auto"}})
+    message = _error({"Model": {"Precision": {"default": "auto"}}})
+    assert message.startswith("Model.Precision.default:")
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "2", True, None])
+def test_bad_reuse_factor(value: Any) -> None:
+    """ReuseFactor must be a positive int; the message shows the value given."""
+    message = _error({"LayerName": {"d": {"ReuseFactor": value}}})
+    assert message == (
+        f"LayerName.d.ReuseFactor: got {value!r}; expected a positive integer (1, 2, 3, ...)"
+    )
+
+
+def test_numpy_reuse_factor_accepted() -> None:
+    """A NumPy integer is a valid ReuseFactor (the tuner computes them)."""
+    read_config({"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": np.int64(4)}})
+
+
+def test_bad_strategy() -> None:
+    """An unknown strategy lists the allowed ones."""
+    message = _error({"Model": {"Precision": "ap_fixed<16,6>", "Strategy": "Fast"}})
+    assert message.startswith("Model.Strategy: got 'Fast'; expected one of Latency, Resource")
+
+
+@pytest.mark.parametrize("key", ["TableSize", "InvTableSize"])
+def test_bad_table_size(key: str) -> None:
+    """Table sizes must be positive ints."""
+    assert _error({"LayerName": {"sm": {key: 0}}}).startswith(f"LayerName.sm.{key}: got 0")
+
+
+def test_optimizers_and_skip_optimizers() -> None:
+    """Optimizers and SkipOptimizers together are refused, as hls4ml refuses them."""
+    assert "one or the other" in _error({"Optimizers": ["a"], "SkipOptimizers": ["b"]})
+
+
+def test_layer_name_not_a_mapping() -> None:
+    """LayerName must map layer names to settings."""
+    assert _error({"LayerName": ["fc1"]}).startswith("LayerName: got ['fc1']")
+
+
+def test_flows_not_a_list() -> None:
+    """Flows must be a list of names."""
+    assert _error({"Flows": "vivado:ip"}).startswith("Flows:")
+
+
+def test_top_level_not_a_mapping(tmp_path: Path) -> None:
+    """A YAML file holding a list is refused."""
+    (tmp_path / "l.yml").write_text("- a\n- b\n")
+    assert "expected a mapping" in _error(tmp_path / "l.yml")
+
+
+def test_malformed_yaml_gives_line(tmp_path: Path) -> None:
+    """Malformed YAML names the file and the line."""
+    path = tmp_path / "bad.yml"
+    path.write_text("Model:\n  Precision: ap_fixed<16,6>\n ReuseFactor: [1\n")
+    message = _error(path)
+    assert "bad.yml is not valid YAML at line" in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    """A missing config file is a ConfigError naming it."""
+    assert "config file not found" in _error(tmp_path / "none.yml")
+
+
+# --- unknown and ignored keys ----------------------------------------------------------------
+
+
+def test_unknown_keys_reported() -> None:
+    """Typos and keys at the wrong level are listed by key path."""
+    cfg = {
+        "Model": {"Precision": "ap_fixed<16,6>", "ReuseFactr": 1, "IOType": "io_stream"},
+        "LayerName": {"d": {"Precison": {"weight": "ap_fixed<8,2>"}, "TableSize": 64}},
+        "LayerType": {"Dense": {"ReuseFactor": 2, "Stratgy": "Latency"}},
+        "Backend": "Vivado",
+    }
+    assert unknown_keys(cfg) == [
+        "Backend",
+        "Model.ReuseFactr",
+        "Model.IOType",
+        "LayerType.Dense.Stratgy",
+        "LayerName.d.Precison",
+    ]
+
+
+def test_known_keys_not_reported() -> None:
+    """Every key used in hls4ml-style configs is known, in either spelling."""
+    cfg = {
+        "Model": {
+            "Precision": "ap_fixed<16,6>",
+            "ReuseFactor": 1,
+            "Strategy": "Latency",
+            "BramFactor": 10**9,
+            "TraceOutput": False,
+            "BitExact": None,
+        },
+        "LayerName": {
+            "sm": {
+                "Precision": {"result": "ap_fixed<16,6>"},
+                "exp_table_t": "ap_fixed<18,8>",
+                "InvTableT": "ap_fixed<18,8>",
+                "TableSize": 1024,
+                "InvTableSize": 512,
+                "Implementation": "stable",
+                "Trace": True,
+                "ParallelizationFactor": 1,
+                "ConvImplementation": "LineBuffer",
+            }
+        },
+        "Flows": [],
+    }
+    assert unknown_keys(cfg) == []
+
+
+def test_ignored_table_precisions() -> None:
+    """Table types under Precision, which hls4ml never reads, are listed."""
+    cfg = {
+        "LayerName": {
+            "sm": {"Precision": {"result": "auto", "exp_table": "ap_fixed<18,8>", "table": "auto"}}
+        }
+    }
+    assert ignored_keys(cfg) == ["LayerName.sm.Precision.exp_table", "LayerName.sm.Precision.table"]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    """Writing then reading gives the same dict."""
+    path = write_config(_cfg(), tmp_path / "out" / "cfg.yml")
+    assert read_config(path) == _cfg()
+
+
+def test_dump_deterministic() -> None:
+    """The same config gives the same text whatever order its keys were inserted in."""
+    a = {"Model": {"ReuseFactor": 1, "Precision": "ap_fixed<16,6>", "Strategy": "Latency"}}
+    b = {"Model": {"Strategy": "Latency", "Precision": "ap_fixed<16,6>", "ReuseFactor": 1}}
+    assert dump_config(a) == dump_config(b)
+    assert dump_config(a).startswith("Model:\n  Precision: ap_fixed<16,6>\n  ReuseFactor: 1\n")
+
+
+def test_dump_sections_in_canonical_order() -> None:
+    """Sections come out as Model, LayerType, LayerName; layers keep their given order."""
+    cfg = {
+        "LayerName": {"z": {"ReuseFactor": 1}, "a": {"ReuseFactor": 1}},
+        "Model": {"Precision": "ap_fixed<16,6>"},
+        "LayerType": {"Dense": {"ReuseFactor": 1}},
+    }
+    lines = [ln for ln in dump_config(cfg).splitlines() if not ln.startswith("    ")]
+    assert lines == [
+        "Model:",
+        "  Precision: ap_fixed<16,6>",
+        "LayerType:",
+        "  Dense:",
+        "LayerName:",
+        "  z:",
+        "  a:",
+    ]
+
+
+def test_dump_fixed_types_and_numpy() -> None:
+    """FixedType values are written as hls4ml strings and NumPy scalars as plain numbers."""
+    cfg = {
+        "Model": {"Precision": FixedType(16, 6), "ReuseFactor": np.int32(4)},
+        "LayerName": {"d": {"Precision": {"weight": FixedType(8, 2, rounding=Rounding.RND)}}},
+    }
+    back = yaml.safe_load(dump_config(cfg))
+    assert back == {
+        "Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 4},
+        "LayerName": {"d": {"Precision": {"weight": "ap_fixed<8,2,AP_RND>"}}},
+    }
+
+
+def test_dump_refuses_invalid() -> None:
+    """A config that would not read back is not written."""
+    with pytest.raises(ConfigError, match=r"Model\.ReuseFactor"):
+        dump_config({"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 0}})
+
+
+def test_write_project_file(tmp_path: Path) -> None:
+    """With project settings the file is a whole project, model tag included, that reads back."""
+    path = tmp_path / "prj" / "hls4ml_config.yml"
+    project = {
+        "OutputDir": "prj",
+        "KerasModel": KerasModelRef("prj/keras_model.keras"),
+        "IOType": "io_parallel",
+    }
+    write_config(_cfg(), path, project=project)
+    text = path.read_text()
+    assert text.startswith("KerasModel: !keras_model 'prj/keras_model.keras'\nOutputDir: prj\n")
+    assert read_config(path) == _cfg()
+    assert read_yaml(path)["IOType"] == "io_parallel"
+
+
+# --- hls4ml accepts what aptune writes -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model() -> Any:
+    """A 4-3-2 softmax MLP with layers named as in _cfg()."""
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((4,), name="x")
+    hidden = keras.layers.Dense(3, activation="relu", name="fc1")(inputs)
+    outputs = keras.layers.Dense(2, name="fc2")(hidden)
+    outputs = keras.layers.Activation("softmax", name="fc2_softmax")(outputs)
+    return keras.Model(inputs, outputs)
+
+
+def test_hls4ml_reads_written_config(small_model: Any, tmp_path: Path) -> None:
+    """hls4ml converts with the written text and applies every precision, reuse and table size."""
+    hls4ml = pytest.importorskip("hls4ml")
+    text = dump_config(_cfg())
+    with contextlib.redirect_stdout(io.StringIO()):
+        graph = hls4ml.converters.convert_from_keras_model(
+            small_model,
+            hls_config=yaml.safe_load(text),
+            backend="Vivado",
+            io_type="io_parallel",
+            output_dir=str(tmp_path / "prj"),
+        )
+    layers = {layer.name: layer for layer in graph.get_layers()}
+    fc1, fc2, sm = layers["fc1"], layers["fc2"], layers["fc2_softmax"]
+    assert str(fc1.get_attr("weight_t").precision) == "fixed<8,2,RND,SAT,0>"
+    assert fc1.get_attr("reuse_factor") == 2
+    assert str(fc2.get_output_variable().type.precision) == "fixed<12,4,TRN,WRAP,0>"
+    assert fc2.get_attr("strategy") == "resource"
+    assert str(sm.get_attr("exp_table_t").precision) == "fixed<18,8,RND,SAT,0>"
+    assert sm.get_attr("table_size") == 512
+
+
+def test_config_from_keras_model_reads_clean(small_model: Any) -> None:
+    """hls4ml's own generated config passes validation and has no unknown keys."""
+    hls4ml = pytest.importorskip("hls4ml")
+    cfg = hls4ml.utils.config_from_keras_model(small_model, granularity="name", backend="Vivado")
+    got = read_config(cfg)
+    assert unknown_keys(got) == []
+    assert "LayerName.fc2_softmax.Precision.exp_table" in ignored_keys(got)
