@@ -1,0 +1,109 @@
+"""The tuning job end to end on a tiny classifier (emulator only, no compiler)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from emulation.errors import DataError
+from emulation.model import EmulatedModel
+from tuner.metrics import Target, evaluate
+from tuner.tune import TuneOptions, split_indices, tune
+
+
+@pytest.fixture(scope="module")
+def tuned(iris_model):
+    """One tuning run shared by the tests that only read its result."""
+    model, x, y, _ = iris_model
+    return tune(model, x, y, TuneOptions(seed=1))
+
+
+def test_split_is_seeded_and_disjoint():
+    """Calibration and validation cover every sample once; the seed fixes the split."""
+    cal, val = split_indices(100, 0.3, seed=5)
+    assert len(val) == 30 and len(cal) == 70
+    assert sorted(np.concatenate([cal, val]).tolist()) == list(range(100))
+    assert np.array_equal(split_indices(100, 0.3, seed=5)[1], val)
+    assert not np.array_equal(split_indices(100, 0.3, seed=6)[1], val)
+
+
+def test_too_few_samples_is_a_data_error():
+    """Tuning on a handful of samples is refused with the minimum named."""
+    with pytest.raises(DataError, match="at least"):
+        split_indices(5, 0.3, seed=0)
+
+
+def test_result_meets_target_on_validation(tuned):
+    """The recommended config meets the target on data the search never saw."""
+    assert tuned.result["met"]
+    assert tuned.result["met_validation"]
+    assert tuned.target == "agreement >= 0.99"
+
+
+def test_result_is_cheaper_than_every_baseline(tuned):
+    """aptune's config costs less than hls4ml's default, the cheapest uniform type and the
+    range rule."""
+    ours = tuned.result["objective"]
+    for name, baseline in tuned.baselines.items():
+        if baseline is not None:
+            assert ours < baseline["objective"], name
+
+
+def test_reported_metric_is_the_emulated_one(iris_model, tuned):
+    """Re-emulating the written config on the validation split gives the reported metric."""
+    model, x, _, _ = iris_model
+    _, val = split_indices(len(x), 0.3, seed=1)
+    cfg = yaml.safe_load(yaml.safe_dump(tuned.config))
+    y = EmulatedModel(model, cfg).predict(x[val])
+    y_float = model.predict(x[val].astype(np.float32), verbose=0)
+    assert evaluate("agreement", y, y_float) == tuned.result["metric_validation"]
+
+
+def test_config_round_trips_through_hls4ml(iris_model, tuned):
+    """hls4ml reads the written YAML as is, and every tuned type is the one it resolves."""
+    import hls4ml
+
+    from emulation.config import dump_config
+    from emulation.graph import fixed_from_hls4ml
+
+    model = iris_model[0]
+    cfg = yaml.safe_load(dump_config(tuned.config))
+    hls_model = hls4ml.converters.convert_from_keras_model(
+        model, hls_config=cfg, backend="Vivado", io_type="io_parallel", output_dir="unused"
+    )
+    resolved = {
+        f"{layer.name}.{name}": fixed_from_hls4ml(t.precision).to_hls()
+        for layer in hls_model.get_layers()
+        for name, t in layer.types.items()
+    }
+    for point, text in tuned.result["types"].items():
+        if not point.endswith("TableSize"):
+            assert resolved[point] == text, point
+
+
+def test_every_candidate_is_recorded(tuned):
+    """tuning.json keeps each evaluated candidate with its phase, metric and cost."""
+    phases = {c["phase"] for c in tuned.candidates}
+    assert {"start", "sensitivity", "descent"} <= phases
+    assert all(math.isfinite(c["cost"]) or not c["met"] for c in tuned.candidates)
+    assert tuned.evaluations_per_second > 0
+
+
+def test_same_seed_same_config(iris_model, tuned):
+    """Tuning twice with the same seed and data gives the same config."""
+    model, x, y, _ = iris_model
+    again = tune(model, x, y, TuneOptions(seed=1))
+    assert again.config == tuned.config
+
+
+def test_unreachable_target_reports_the_best_reached(iris_model):
+    """A target no config can meet ends unmet, with the best metric that was reached."""
+    model, x, y, _ = iris_model
+    options = TuneOptions(target=Target("mae", 1e-12), seed=1, uniform_integer_bits=(4,))
+    result = tune(model, x, y, options)
+    assert not result.result["met"]
+    assert 0 < result.result["best_metric"] < 1
+    assert result.config == {}

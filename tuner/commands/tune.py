@@ -1,0 +1,122 @@
+"""``aptune tune``: minimal per-layer precisions that meet a target, written as hls4ml YAML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from emulation.errors import ConfigError
+
+EXAMPLE_OUTPUT = Path("configs") / "example"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "tune",
+        help="find minimal per-layer ap_fixed types that meet an accuracy target",
+        description=(
+            "Tune every precision of an hls4ml model (inputs, weights, biases, accumulators, "
+            "results, lookup tables) against the float Keras model on your data, minimising a "
+            "hardware cost, and write an hls4ml config that meets the target."
+        ),
+    )
+    p.add_argument("model", nargs="?", help="Keras model (.keras, .h5, .json) or project .yml")
+    p.add_argument("--example", action="store_true", help="tune the built-in digits example")
+    p.add_argument("--data", help="inputs: .npy, .npz[:name], .dat or .csv")
+    p.add_argument("--labels", help="class labels (ids or one-hot) for --metric accuracy")
+    p.add_argument("--weights", help="weights .h5 for a .json architecture")
+    p.add_argument(
+        "--metric",
+        choices=("agreement", "accuracy", "mae", "mse"),
+        default="agreement",
+        help="agreement: top class equals float Keras (default); accuracy: against --labels; "
+        "mae/mse: against the float outputs",
+    )
+    p.add_argument("--target", type=float, help="bound on the metric (agreement: 0.99)")
+    p.add_argument("--max-drop", type=float, help="accuracy: largest drop from float accuracy")
+    p.add_argument("--objective", choices=("bops", "ebops", "dsp", "lut"), default="bops")
+    p.add_argument("--jobs", type=int, default=1, help="parallel emulator workers (-1: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the calibration/validation split")
+    p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
+    p.add_argument("-o", "--output", help="YAML to write (default configs/recommended.yml)")
+    p.add_argument("--project", action="store_true", help="write a whole hls4ml project file")
+    p.add_argument("--report", help="folder for the HTML tuning report")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run)
+
+
+def _example_paths() -> tuple[Path, Path, Path]:
+    root = resources.files("tuner") / "example"
+    return (
+        Path(str(root / "digits_mlp.keras")),
+        Path(str(root / "digits_x.npy")),
+        Path(str(root / "digits_y.npy")),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from emulation.data import load_data, load_labels
+    from emulation.keras_io import load
+    from tuner.metrics import Target
+    from tuner.outputs import write_outputs, write_tuning_json
+    from tuner.progress import SearchProgress
+    from tuner.summary import print_summary
+    from tuner.tune import TuneOptions, tune
+
+    if args.example:
+        if args.model or args.data:
+            raise ConfigError("--example tunes the built-in model; drop MODEL and --data")
+        model_path, data_path, labels_path = _example_paths()
+        args.labels = args.labels or str(labels_path)
+        output = Path(args.output) if args.output else EXAMPLE_OUTPUT / "recommended.yml"
+        args.report = args.report or str(EXAMPLE_OUTPUT / "report")
+        args.verify_csim = True
+    else:
+        if not args.model:
+            raise ConfigError("give a MODEL file (or --example for the built-in one)")
+        if not args.data:
+            raise ConfigError("--data is required: the inputs to tune on (.npy, .npz, .dat, .csv)")
+        model_path, data_path = Path(args.model), Path(args.data)
+        output = Path(args.output) if args.output else Path("configs") / "recommended.yml"
+    if args.jobs == 0 or args.jobs < -1:
+        raise ConfigError(f"--jobs must be a positive number or -1 (all cores); got {args.jobs}")
+
+    model, _ = load(model_path, weights=args.weights)
+    x = load_data(data_path, expected_shape=model.input_shape)
+    labels = None
+    if args.labels:
+        n_out = int(model.output_shape[-1])
+        labels = load_labels(args.labels, len(x), n_classes=max(n_out, 2))
+    target = Target(args.metric, args.target, args.max_drop)
+    options = TuneOptions(target=target, objective=args.objective, jobs=args.jobs, seed=args.seed)
+
+    with SearchProgress(enabled=not args.json) as progress:
+        result = tune(model, x, labels, options, progress=progress)
+
+    paths = write_outputs(result, model_path, output, project=args.project, weights=args.weights)
+    code = 0
+    if args.verify_csim and result.result["met"]:
+        from tuner.verify import verify_csim
+
+        code = verify_csim(
+            result, model, x, labels, target.resolve(result.float_reference.get("accuracy"))
+        )
+        paths["tuning.json"] = write_tuning_json(result, output.parent)
+    if args.report:
+        from reports.tuning import write_report
+
+        paths.update(write_report(result.to_dict(), Path(args.report)))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1, default=str))
+    else:
+        print_summary(result.to_dict(), paths, sys.stdout)
+    if result.interrupted:
+        print(
+            "aptune: interrupted; the best config so far and the trajectory are saved",
+            file=sys.stderr,
+        )
+        return 130
+    return 1 if not result.result["met"] else code

@@ -1,0 +1,170 @@
+"""Evaluate candidates: hls4ml graph (main process) -> emulator (workers) -> metric and cost.
+
+hls4ml's conversion needs the Keras model and takes milliseconds, so it runs here; the
+emulator needs only the plain graph, so candidates fan out to joblib workers that never import
+TensorFlow. Any joblib backend works (``joblib.parallel_config(backend="dask")`` spreads a large
+search over a cluster).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from emulation.errors import ConfigError, UnsupportedLayerError
+from emulation.fixed import FixedType
+from emulation.graph import Graph, build_graph, decimal_text_values
+from emulation.layers.base import Node
+from emulation.model import EmulatedModel
+from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
+from tuner.metrics import Target, evaluate
+from tuner.search import Evaluation
+from tuner.space import Candidate, Point
+
+__all__ = ["Evaluator", "Reference"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Data the metric is measured on: inputs, float outputs, optional labels."""
+
+    x: np.ndarray
+    y_float: np.ndarray
+    labels: np.ndarray | None = None
+
+
+def emulated_metric(graph: Graph | None, ref: Reference, metric: str) -> float:
+    """The metric of the emulated graph on ``ref`` (runs in a worker).
+
+    NaN for a candidate hls4ml's C++ cannot realise (e.g. a softmax table larger than its
+    index type can address): the search treats it as missing the target.
+    """
+    if graph is None:
+        return math.nan
+    try:
+        y = EmulatedModel.from_graph(graph).predict(ref.x)
+    except (ConfigError, UnsupportedLayerError):
+        return math.nan
+    return evaluate(metric, y, ref.y_float, ref.labels)
+
+
+class Evaluator:
+    """Turns candidates into `Evaluation`s on the calibration data, with a graph cache."""
+
+    def __init__(
+        self,
+        model,
+        base_graph: Graph,
+        base_config: Mapping,
+        ref: Reference,
+        target: Target,
+        objective: str = "bops",
+        jobs: int = 1,
+        on_evaluation=None,
+    ):
+        self.model = model
+        self.base_graph = base_graph
+        self._weights: dict[tuple[str, FixedType], np.ndarray] = {}
+        self.base_config = base_config
+        self.ref = ref
+        self.target = target
+        self.objective = objective
+        self.jobs = jobs
+        self.on_evaluation = on_evaluation
+        self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
+        self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
+
+    def graph(self, candidate: Candidate) -> Graph | None:
+        """hls4ml's graph for ``candidate`` (cached: pricing and evaluating share it); None
+        when hls4ml refuses the config."""
+        if candidate in self._graphs:
+            return self._graphs[candidate]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                g = build_graph(self.model, candidate.to_config(self.base_config))
+        except (ConfigError, UnsupportedLayerError):
+            g = None
+        self._graphs[candidate] = g
+        if len(self._graphs) > 256:
+            self._graphs.popitem(last=False)
+        return g
+
+    def price(self, candidates: Sequence[Candidate]) -> list[tuple[float, float]]:
+        """(objective, secondary) cost of each candidate, without hls4ml or the emulator.
+
+        The multiplying layers of the base graph are retyped as the candidate says (weights
+        re-quantized the way hls4ml writes them); `__call__` later costs the real graph.
+        """
+        return [self._cost_key(network_cost(self._retyped(c))) for c in candidates]
+
+    def _retyped(self, c: Candidate) -> list[Node]:
+        types = c.type_map
+        nodes = []
+        sizes = dict(c.table_sizes)
+        for node in self.base_graph.nodes:
+            new_types = dict(node.types)
+            for name in new_types:
+                new_types[name] = types.get(Point(node.name, name), new_types[name])
+            if node.name in sizes:
+                size = sizes[node.name]
+                attrs = {
+                    k: (size if k.endswith("table_size") else v) for k, v in node.attrs.items()
+                }
+                node = replace(node, attrs=attrs)
+            if node.kind not in MULTIPLYING_KINDS or "weight" not in node.raw_weights:
+                nodes.append(replace(node, types=new_types))
+                continue
+            w_t = new_types["weight_t"]
+            key = (node.name, w_t)
+            if key not in self._weights:
+                digits = max(0, w_t.fractional)
+                self._weights[key] = w_t.quantize(
+                    decimal_text_values(node.raw_weights["weight"], digits)
+                )
+            x_t = types.get(Point(node.inputs[0], "result_t"), node.input_types[0])
+            nodes.append(
+                replace(
+                    node,
+                    types=new_types,
+                    weights={**node.weights, "weight": self._weights[key]},
+                    input_types=(x_t, *node.input_types[1:]),
+                )
+            )
+        return nodes
+
+    def _key(self, graph: Graph | None) -> tuple[float, float]:
+        if graph is None:
+            return math.inf, math.inf
+        return self._cost_key(network_cost(graph.nodes))
+
+    def _cost_key(self, cost: Cost) -> tuple[float, float]:
+        secondary = cost.lut if self.objective != "lut" else cost.bops
+        return cost.objective(self.objective), secondary
+
+    def metrics(self, graphs: Sequence[Graph], ref: Reference | None = None) -> list[float]:
+        """The metric of each graph on ``ref`` (default: the calibration data), in parallel."""
+        ref = ref or self.ref
+        metric = self.target.metric
+        if self._parallel is None or len(graphs) == 1:
+            return [emulated_metric(g, ref, metric) for g in graphs]
+        return list(self._parallel(delayed(emulated_metric)(g, ref, metric) for g in graphs))
+
+    def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
+        graphs = [self.graph(c) for c in candidates]
+        values = self.metrics(graphs)
+        out = []
+        for c, g, m in zip(candidates, graphs, values, strict=True):
+            cost, tiebreak = self._key(g)
+            score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
+            ev = Evaluation(c, m, score, cost, tiebreak, self.target.met(m), phase)
+            out.append(ev)
+            if self.on_evaluation is not None:
+                self.on_evaluation(ev)
+        return out

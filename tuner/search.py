@@ -1,0 +1,186 @@
+"""The search: minimal per-point precisions that keep the target, by greedy bit removal.
+
+The algorithm, in four phases (each evaluation is one emulator run on the calibration data;
+candidates of one phase are evaluated in parallel):
+
+1. **Start** (the range rule): integer bits from the observed ranges (`tuner.profile`),
+   ``start_fractional`` fractional bits everywhere; more fractional bits if that misses the target.
+2. **Sensitivity**: for each point alone (all others at the start), the fewest fractional bits
+   that keep the target, by bisection. This is a lower bound for each point.
+3. **Combine and repair**: all points at their lower bounds; while the target is missed, add
+   one fractional bit to every point (a handful of evaluations; the descent then takes back
+   the bits that were not needed).
+4. **Descent**: repeatedly apply the single move with the largest cost saving that keeps the
+   target; a move is one fractional bit fewer, or one integer bit fewer with saturation (so a rare
+   outlier clips instead of wrapping). A move that once failed is not retried: removing bits
+   elsewhere only makes it fail harder (the metric is treated as monotone in every width).
+
+Multiplier accumulators are not searched: they keep every fractional bit of the products and the
+observed range plus a guard bit, so the sum is exact (and the emulator's fast path applies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from emulation.fixed import FixedType
+from tuner.space import Candidate, Point, clipped, narrower, wider, with_fractional
+
+__all__ = ["Evaluation", "SearchResult", "greedy_search"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluated candidate: its metric on the calibration data and its cost."""
+
+    candidate: Candidate
+    metric: float
+    score: float  # the metric signed so that higher is better
+    cost: float
+    tiebreak: float
+    met: bool
+    phase: str
+
+    @property
+    def key(self) -> tuple[float, float]:
+        """Sort key: the objective first, then the secondary cost (e.g. LUTs)."""
+        return (self.cost, self.tiebreak)
+
+
+Evaluate = Callable[[Sequence[Candidate], str], list[Evaluation]]
+Price = Callable[[Sequence[Candidate]], list[tuple[float, float]]]
+
+
+@dataclass
+class SearchResult:
+    """The best candidate found and every evaluation that led there."""
+
+    best: Evaluation | None
+    evaluations: list[Evaluation] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def _better(a: Evaluation, b: Evaluation | None) -> bool:
+    return a.met and (b is None or a.key < b.key)
+
+
+class _Recorder:
+    """Evaluates through ``evaluate``, remembers the best and all evaluations."""
+
+    def __init__(
+        self,
+        evaluate: Evaluate,
+        price: Price,
+        derive: Callable[[Candidate], Candidate],
+        result: SearchResult,
+    ):
+        self._evaluate = evaluate
+        self._price = price
+        self._derive = derive
+        self.result = result
+        self._seen: dict[Candidate, Evaluation] = {}
+
+    def price(self, candidates: Sequence[Candidate]) -> list[tuple[float, float]]:
+        return self._price([self._derive(c) for c in candidates])
+
+    def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
+        candidates = [self._derive(c) for c in candidates]
+        todo = [c for c in dict.fromkeys(candidates) if c not in self._seen]
+        if todo:
+            for ev in self._evaluate(todo, phase):
+                self._seen[ev.candidate] = ev
+                self.result.evaluations.append(ev)
+                if _better(ev, self.result.best):
+                    self.result.best = ev
+        return [self._seen[c] for c in candidates]
+
+
+def greedy_search(
+    start: Candidate,
+    searched: Sequence[Point],
+    evaluate: Evaluate,
+    price: Price,
+    *,
+    batch: int = 2,
+    max_start_fractional: int = 24,
+    derive: Callable[[Candidate], Candidate] = lambda c: c,
+) -> SearchResult:
+    """Run the four phases from ``start`` over the ``searched`` points.
+
+    ``evaluate`` maps candidates to evaluations (in parallel where it can); ``price`` gives
+    their (cost, secondary cost) without running the emulator; ``derive`` fills in the points
+    that follow from others (the accumulators); ``batch`` descent moves are tried at once.
+    A KeyboardInterrupt stops the search and returns what was found so far, flagged
+    ``interrupted``.
+    """
+    result = SearchResult(best=None)
+    run = _Recorder(evaluate, price, derive, result)
+    try:
+        _search(start, list(searched), run, max_start_fractional, max(batch, 1))
+    except KeyboardInterrupt:
+        result.interrupted = True
+    return result
+
+
+def _search(start: Candidate, points: list[Point], run: _Recorder, max_f: int, batch: int) -> None:
+    # 1. start: widen every searched point until the target holds
+    (ev,) = run([start], "start")
+    while not ev.met:
+        if all(start[p].fractional >= max_f for p in points):
+            return  # unreachable: the caller reports the best metric seen
+        start = start.with_types((p, wider(start[p])) for p in points)
+        (ev,) = run([start], "start")
+
+    # 2. sensitivity: per point, fewest fractional bits with the others at the start
+    low = {p: _min_fractional(start, p) for p in points}
+    high = {p: start[p].fractional for p in points}
+    while any(low[p] < high[p] for p in points):
+        mids = {p: (low[p] + high[p]) // 2 for p in points if low[p] < high[p]}
+        trials = {p: start.with_type(p, with_fractional(start[p], f)) for p, f in mids.items()}
+        evs = dict(zip(trials, run(list(trials.values()), "sensitivity"), strict=True))
+        for p, f in mids.items():
+            if evs[p].met:
+                high[p] = f
+            else:
+                low[p] = f + 1
+
+    # 3. combine at the lower bounds; while the target is missed, give every point one more
+    #    bit (the descent takes back the bits that were not needed)
+    current = start.with_types((p, with_fractional(start[p], high[p])) for p in points)
+    (cur_ev,) = run([current], "combine")
+    while not cur_ev.met:
+        if all(current[p].fractional >= max_f for p in points):
+            return
+        current = current.with_types((p, wider(current[p])) for p in points)
+        (cur_ev,) = run([current], "repair")
+
+    # 4. descent: the largest saving that keeps the target, never retrying a failed move
+    failed: set[tuple[Point, str]] = set()
+    while True:
+        moves = []
+        for p in points:
+            for kind, step in (("frac", narrower), ("int", clipped)):
+                t: FixedType | None = step(current[p])
+                if t is not None and (p, kind) not in failed:
+                    moves.append(((p, kind), current.with_type(p, t)))
+        priced = zip(moves, run.price([c for _, c in moves]), strict=True)
+        ordered = sorted((mp for mp in priced if mp[1] < cur_ev.key), key=lambda mp: mp[1])
+        accepted = None
+        for i in range(0, len(ordered), batch):
+            chunk = [m for m, _ in ordered[i : i + batch]]
+            for (move, _), e in zip(chunk, run([c for _, c in chunk], "descent"), strict=True):
+                if not e.met:
+                    failed.add(move)
+                elif accepted is None or e.key < accepted.key:
+                    accepted = e
+            if accepted is not None:
+                break
+        if accepted is None:
+            return
+        current, cur_ev = accepted.candidate, accepted
+
+
+def _min_fractional(start: Candidate, p: Point) -> int:
+    """Fewest fractional bits a point may have (its width stays at least 1)."""
+    return max(0, 1 - start[p].integer)

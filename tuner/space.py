@@ -1,0 +1,148 @@
+"""The search space: which precisions of which layers the tuner sets, and how they are written.
+
+A `Point` is one cast point of the generated C++ (``"dense1.result_t"``), named like the
+emulator's overflow accounting. A `Candidate` assigns a `FixedType` to every point (and a size to
+every lookup table) and writes itself into an hls4ml config through the keys hls4ml really
+honours: ``Precision: {weight, bias, result, accum, ...}`` for arithmetic types, and layer-level
+``table_t``, ``exp_table_t``, ``inv_table_t``, ``inv_inp_t`` and ``TableSize`` for tables
+(hls4ml silently ignores ``Precision: {table: ...}``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from emulation.fixed import FixedType, Overflow
+
+__all__ = ["LAYER_LEVEL_TYPES", "TABLE_TYPES", "Candidate", "Point", "integer_bits"]
+
+# Types set by layer-level keys (the only spelling hls4ml honours for tables and the
+# softmax's inverse-table input).
+LAYER_LEVEL_TYPES = frozenset({"table_t", "exp_table_t", "inv_table_t", "inv_inp_t"})
+# Types of lookup-table entries.
+TABLE_TYPES = frozenset({"table_t", "exp_table_t", "inv_table_t"})
+# Types that are internal to hls4ml and never tuned.
+UNTUNED_TYPES = frozenset({"index_t"})
+
+
+@dataclass(frozen=True, order=True)
+class Point:
+    """One precision of one layer: ``Point("dense1", "result_t")``."""
+
+    layer: str
+    type_name: str
+
+    @property
+    def name(self) -> str:
+        """``"<layer>.<type name>"``, the emulator's name of the cast point."""
+        return f"{self.layer}.{self.type_name}"
+
+    @property
+    def is_table(self) -> bool:
+        return self.type_name in TABLE_TYPES
+
+    def write(self, layer_cfg: dict, t: FixedType) -> None:
+        """Set ``t`` in one layer's config dict through the key hls4ml honours."""
+        if self.type_name in LAYER_LEVEL_TYPES:
+            layer_cfg[self.type_name] = t.to_config()
+        else:
+            layer_cfg.setdefault("Precision", {})[self.type_name.removesuffix("_t")] = t.to_config()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def integer_bits(max_abs: float, signed: bool) -> int:
+    """Fewest integer bits (sign included) whose range holds ``max_abs`` without overflow.
+
+    Signed ``ap_fixed<W,I>`` holds [-2^(I-1), 2^(I-1)); unsigned holds [0, 2^I). The value
+    itself lies on a grid at least as fine as the type's, so ``2^(I-1) > max_abs`` suffices.
+    """
+    if max_abs <= 0:
+        return 1 if signed else 0
+    bits = math.floor(math.log2(max_abs)) + 1  # 2^bits > max_abs
+    return bits + 1 if signed else bits
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A full assignment of types to points, plus table sizes per layer.
+
+    Immutable: moves return new candidates (`with_type`), so trajectories stay valid.
+    """
+
+    types: tuple[tuple[Point, FixedType], ...]
+    table_sizes: tuple[tuple[str, int], ...] = field(default=())
+
+    @classmethod
+    def of(cls, types: Mapping[Point, FixedType], table_sizes: Mapping[str, int] | None = None):
+        """Build from mappings; the order is canonical so equal candidates compare equal."""
+        return cls(
+            tuple(sorted(types.items())),
+            tuple(sorted((table_sizes or {}).items())),
+        )
+
+    @property
+    def type_map(self) -> dict[Point, FixedType]:
+        return dict(self.types)
+
+    def __getitem__(self, point: Point) -> FixedType:
+        return self.type_map[point]
+
+    def points(self) -> list[Point]:
+        return [p for p, _ in self.types]
+
+    def with_type(self, point: Point, t: FixedType) -> Candidate:
+        """A new candidate with ``point`` set to ``t``."""
+        types = self.type_map
+        types[point] = t
+        return Candidate.of(types, dict(self.table_sizes))
+
+    def with_types(self, changes: Iterable[tuple[Point, FixedType]]) -> Candidate:
+        types = self.type_map
+        types.update(changes)
+        return Candidate.of(types, dict(self.table_sizes))
+
+    def to_config(self, template: Mapping) -> dict:
+        """The hls4ml config: ``template`` (Model / LayerName) with every point written."""
+        cfg = copy.deepcopy(dict(template))
+        layers = cfg.setdefault("LayerName", {})
+        for point, t in self.types:
+            point.write(layers.setdefault(point.layer, {}), t)
+        for layer, size in self.table_sizes:
+            layers.setdefault(layer, {})["TableSize"] = int(size)
+        return cfg
+
+    def describe(self) -> dict[str, str]:
+        """``{"dense1.result_t": "ap_fixed<8,3>", ...}``: compact, for tuning.json."""
+        out = {p.name: t.to_hls() for p, t in self.types}
+        out.update({f"{layer}.TableSize": str(size) for layer, size in self.table_sizes})
+        return out
+
+
+def narrower(t: FixedType) -> FixedType | None:
+    """One fractional bit fewer (None when the type would have no bits left)."""
+    if t.width <= 1:
+        return None
+    return FixedType(t.width - 1, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)
+
+
+def wider(t: FixedType) -> FixedType:
+    """One fractional bit more."""
+    return FixedType(t.width + 1, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)
+
+
+def clipped(t: FixedType) -> FixedType | None:
+    """One integer bit fewer, saturating instead of wrapping (rare outliers clip)."""
+    if t.width <= 1 or t.integer <= (1 if t.signed else 0) - 8:
+        return None
+    return FixedType(t.width - 1, t.integer - 1, t.signed, t.rounding, Overflow.SAT, 0)
+
+
+def with_fractional(t: FixedType, fractional: int) -> FixedType:
+    """``t`` with its integer bits kept and ``fractional`` fractional bits (width >= 1)."""
+    width = max(t.integer + fractional, 1)
+    return FixedType(width, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)

@@ -1,0 +1,65 @@
+"""The short human summary of a tuning run, printed by ``aptune tune``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["summary_lines"]
+
+
+def _row(name: str, entry: Mapping[str, Any] | None, objective: str, ref: float | None) -> str:
+    if entry is None:
+        return f"  {name:<34} {'does not meet the target':>12}"
+    cost = entry["cost"]
+    ratio = f"{entry['objective'] / ref:6.0%}" if ref else "     -"
+    met = "yes" if entry["met_validation"] else "NO"
+    return (
+        f"  {name:<34} {entry['metric_validation']:>8.4f} {met:>5} "
+        f"{cost['bops']:>12,.0f} {cost['dsp']:>7,.0f} {cost['lut']:>9,.0f} {ratio}"
+    )
+
+
+def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[str]:
+    """Lines of the summary: the target, a table of aptune against the baselines, the files."""
+    final, baselines = result["result"], result["baselines"]
+    objective = result["objective"]
+    split = result["split"]
+    lines = [
+        f"target: {result['target']} (searched on {split['calibration']} samples, "
+        f"checked on {split['validation']} held-out samples)"
+    ]
+    uniform = baselines.get("cheapest_uniform")
+    ref = uniform["objective"] if uniform else None
+    lines.append(
+        f"  {'config':<34} {'metric':>8} {'met':>5} {'BOPs':>12} {'DSP':>7} {'LUT':>9} "
+        f"{objective} vs uniform"
+    )
+    names = {
+        "hls4ml_default": "hls4ml default",
+        "cheapest_uniform": "cheapest uniform",
+        "range_rule": "range rule",
+    }
+    for key, label in names.items():
+        if key in baselines:
+            entry = baselines[key]
+            label = entry["name"] if entry else label
+            lines.append(_row(label[:34], entry, objective, ref))
+    if final["met"]:
+        lines.append(_row("aptune (recommended)", final, objective, ref))
+    else:
+        lines.append(
+            f"  target not reached: the best metric seen was {final['best_metric']:.4f}; "
+            "relax --target or check the model's float accuracy"
+        )
+    lines.append(
+        f"{len(result['candidates'])} candidates in {result['seconds']:.1f} s "
+        f"({result['evaluations_per_second']:.1f} per second)"
+    )
+    lines += [f"wrote {p}" for p in paths.values()]
+    return lines
+
+
+def print_summary(result: Mapping[str, Any], paths: Mapping[str, Path], file: TextIO) -> None:
+    print("\n".join(summary_lines(result, paths)), file=file)

@@ -1,0 +1,417 @@
+"""The tuning job: data split, ranges, baselines, search, validation; plain data out.
+
+`tune` returns a `TuneResult` that holds everything `tuning.json` records: every evaluated
+candidate, the three baselines, and the final figures measured on validation data the search
+never saw.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emulation.errors import ConfigError, DataError
+from emulation.fixed import FixedType
+from emulation.graph import Graph
+from emulation.layers.base import Node
+from emulation.model import EmulatedModel
+from tuner.cost import network_cost
+from tuner.evaluate import Evaluator, Reference
+from tuner.metrics import Target, top_class
+from tuner.profile import (
+    WEIGHT_VARIABLES,
+    clean_template,
+    configurable_points,
+    is_multiplier_accum,
+    observe_ranges,
+)
+from tuner.search import Evaluation, SearchResult, greedy_search
+from tuner.space import Candidate, Point, integer_bits
+
+__all__ = ["TuneOptions", "TuneResult", "split_indices", "tune"]
+
+MIN_SAMPLES = 10
+# Largest value of each tabulated activation on its table's input range.
+TABLE_MAX = {"sigmoid": 1.0 / (1.0 + math.exp(-8.0)), "tanh": math.tanh(4.0)}
+SMALLEST_TABLE = 32
+OBJECTIVES = ("bops", "ebops", "dsp", "lut")
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    """What to tune for; the CLI's flags."""
+
+    target: Target = field(default_factory=Target)
+    objective: str = "bops"
+    jobs: int = 1
+    seed: int = 0
+    validation_share: float = 0.3
+    start_fractional: int = 10
+    # share of the allowed loss kept in reserve while searching on calibration data, so the
+    # result still meets the target on data it was not tuned on
+    calibration_margin: float = 0.5
+    uniform_integer_bits: tuple[int, ...] = tuple(range(1, 13))
+
+
+@dataclass
+class TuneResult:
+    """Plain data of a tuning run (the content of tuning.json)."""
+
+    config: dict
+    target: str
+    search_target: str
+    objective: str
+    split: dict
+    float_reference: dict
+    ranges: dict
+    result: dict
+    baselines: dict
+    candidates: list[dict]
+    interrupted: bool
+    seconds: float
+    evaluations_per_second: float
+    csim: dict | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def split_indices(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded calibration / validation split of ``n`` samples (validation gets ``share``)."""
+    if n < MIN_SAMPLES:
+        raise DataError(f"need at least {MIN_SAMPLES} samples to tune; got {n}")
+    if not 0 < share < 1:
+        raise DataError(f"validation share must be in (0, 1); got {share}")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * share))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _float_outputs(model, x: np.ndarray) -> np.ndarray:
+    y = model.predict(x.astype(np.float32), batch_size=1024, verbose=0)
+    if isinstance(y, list):
+        y = y[0]
+    return np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+
+
+def _hls4ml_default(model) -> dict:
+    import hls4ml
+
+    return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+
+
+def _uniform_config(model, width: int, integer: int) -> dict:
+    import hls4ml
+
+    return hls4ml.utils.config_from_keras_model(
+        model,
+        granularity="model",
+        backend="Vivado",
+        default_precision=f"ap_fixed<{width},{integer}>",
+    )
+
+
+class _Job:
+    """State shared by the phases of one tuning run."""
+
+    def __init__(self, model, x, labels, options: TuneOptions, progress):
+        self.model, self.options, self.progress = model, options, progress
+        self.cal, self.val = split_indices(len(x), options.validation_share, options.seed)
+        y_float = _float_outputs(model, x)
+        self.float_accuracy = (
+            float(np.mean(top_class(y_float) == labels)) if labels is not None else None
+        )
+        self.target = options.target.resolve(self.float_accuracy)
+        self.search_target = self.target.tightened(options.calibration_margin)
+        lab = (lambda idx: labels[idx]) if labels is not None else (lambda idx: None)
+        self.ref_cal = Reference(x[self.cal], y_float[self.cal], lab(self.cal))
+        self.ref_val = Reference(x[self.val], y_float[self.val], lab(self.val))
+        self.template = clean_template(_hls4ml_default(model))
+        self.ranges, self.base_config, self.graph = observe_ranges(
+            model, self.template, self.ref_cal.x
+        )
+        self.evaluator = Evaluator(
+            model,
+            self.graph,
+            self.base_config,
+            self.ref_cal,
+            self.search_target,
+            options.objective,
+            options.jobs,
+            on_evaluation=progress,
+        )
+        self.points = [p for p in configurable_points(self.graph, self.template)]
+        self.accums = [p for p in self.points if is_multiplier_accum(self.graph.node(p.layer), p)]
+        self.searched = [
+            p for p in self.points if p not in self.accums and self._range_of(p) is not None
+        ]
+
+    # ---- the start candidate and the derived accumulators -------------------------------
+    def _range_of(self, p: Point) -> float | None:
+        node = self.graph.node(p.layer)
+        if p.is_table:
+            return table_range(node, p.type_name)
+        if p.type_name in WEIGHT_VARIABLES:
+            values = node.raw_weights.get(WEIGHT_VARIABLES[p.type_name])
+            return None if values is None else float(np.max(np.abs(values), initial=0.0))
+        return self.ranges.max_abs.get(p.name)
+
+    def start(self, fractional: int) -> Candidate:
+        types = {}
+        for p in self.searched:
+            current = self.graph.node(p.layer).types[p.type_name]
+            signed = not (p.type_name == "result_t" and self.ranges.non_negative.get(p.layer))
+            i = integer_bits(self._range_of(p), signed)
+            modes = (current.rounding, current.overflow) if p.type_name != "result_t" else ()
+            types[p] = FixedType(max(i + fractional, 1), i, signed, *modes)
+        return self.derive(Candidate.of(types))
+
+    def _input_type(self, c: Candidate, node_name: str) -> FixedType:
+        node = self.graph.node(node_name)
+        source = Point(node.inputs[0], "result_t")
+        types = c.type_map
+        return types.get(source) or node.input_types[0]
+
+    def derive(self, c: Candidate) -> Candidate:
+        """Accumulators keep every product bit, and the observed range plus a guard bit."""
+        types = c.type_map
+        changes = []
+        for acc in self.accums:
+            node = self.graph.node(acc.layer)
+            w = types.get(Point(acc.layer, "weight_t"), node.types.get("weight_t"))
+            x_t = self._input_type(c, acc.layer)
+            seen = max(
+                self.ranges.max_abs.get(acc.name, 0.0),
+                self.ranges.max_abs.get(f"{acc.layer}.result_t", 0.0),
+            )
+            i = integer_bits(seen, signed=True) + 1
+            f = w.fractional + x_t.fractional
+            changes.append((acc, FixedType(max(i + f, 1), i)))
+        return c.with_types(changes) if changes else c
+
+    # ---- baselines ---------------------------------------------------------------------
+    def measure(self, cfg: Mapping, name: str) -> dict:
+        """Metric on calibration and validation data, and cost, of one config."""
+        graph = self._graph_of(cfg)
+        cal, val = (self.evaluator.metrics([graph], ref)[0] for ref in (self.ref_cal, self.ref_val))
+        cost = network_cost(graph.nodes)
+        return {
+            "name": name,
+            "metric_calibration": cal,
+            "metric_validation": val,
+            "met_calibration": self.target.met(cal),
+            "met_validation": self.target.met(val),
+            "cost": cost.to_dict(),
+            "objective": cost.objective(self.options.objective),
+        }
+
+    def _graph_of(self, cfg: Mapping) -> Graph:
+        from emulation.graph import build_graph
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return build_graph(self.model, cfg)
+
+    def _meets_on_calibration(self, cfg: Mapping) -> bool:
+        graph = self._graph_of(cfg)
+        return self.search_target.met(self.evaluator.metrics([graph])[0])
+
+    def cheapest_uniform(self) -> dict | None:
+        """Baseline 2: the cheapest ``ap_fixed<W,I>`` for every type that meets the target.
+
+        The cost of a uniform config depends on W only, so for each I only widths below the
+        best W found so far are worth trying.
+        """
+        best_w, best_i = None, None
+        for i in self.options.uniform_integer_bits:
+            lo, hi = i + 1, (best_w - 1) if best_w else i + 24
+            if hi < lo or not self._meets_on_calibration(_uniform_config(self.model, hi, i)):
+                continue
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if self._meets_on_calibration(_uniform_config(self.model, mid, i)):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            best_w, best_i = hi, i
+        if best_w is None:
+            return None
+        cfg = _uniform_config(self.model, best_w, best_i)
+        return self.measure(cfg, f"uniform ap_fixed<{best_w},{best_i}>")
+
+    def overflows(self, cfg: Mapping) -> dict:
+        """Overflow accounting of ``cfg`` on the validation data, per cast point."""
+        em = EmulatedModel.from_graph(self._graph_of(cfg))
+        em.predict(self.ref_val.x)
+        return {name: p.to_dict() for name, p in em.overflows.items()}
+
+    def range_rule(self) -> dict | None:
+        """Baseline 3: integer bits from the ranges, one common fractional width."""
+        lo, hi = 0, 24
+        if not self._meets_on_calibration(self.start(hi).to_config(self.base_config)):
+            return None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._meets_on_calibration(self.start(mid).to_config(self.base_config)):
+                hi = mid
+            else:
+                lo = mid + 1
+        cfg = self.start(hi).to_config(self.base_config)
+        return self.measure(cfg, f"range rule, {hi} fractional bits")
+
+
+def table_range(node: Node, type_name: str) -> float | None:
+    """Largest entry of a lookup table the tuner sets (None: a table it leaves alone).
+
+    Sigmoid and tanh tables hold f(x) on [-8, 8) and [-4, 4): below 1. The stable softmax's
+    exp table holds exp(x - max) <= 1 and its inverse table 1 / sum <= 1. The other softmax
+    implementations exponentiate unbounded inputs and keep hls4ml's table types.
+    """
+    activation = str(node.attrs.get("activation", "")).lower()
+    if type_name == "table_t" and node.kind == "Activation" and activation in TABLE_MAX:
+        return TABLE_MAX[activation]
+    if node.kind == "Softmax" and node.attrs.get("implementation", "stable") == "stable":
+        return {"exp_table_t": 1.0, "inv_table_t": 1.0}.get(type_name)
+    return None
+
+
+def table_layers(graph: Graph) -> list[str]:
+    """Layers whose ``TableSize`` the tuner lowers: sigmoid, tanh and the stable softmax."""
+    return [
+        n.name
+        for n in graph.nodes
+        if table_range(n, "table_t") is not None or table_range(n, "exp_table_t") is not None
+    ]
+
+
+def shrink_tables(result: SearchResult, layers: list[str], job: _Job) -> SearchResult:
+    """Halve each table (``TableSize``) while the target holds; the tables' own precision
+    was already searched with the other points."""
+    best = result.best
+    try:
+        for layer in layers:
+            size = int(job.graph.node(layer).attrs.get("table_size", 1024))
+            while size // 2 >= SMALLEST_TABLE:
+                sizes = dict(best.candidate.table_sizes) | {layer: size // 2}
+                trial = Candidate.of(best.candidate.type_map, sizes)
+                (ev,) = job.evaluator([trial], "tables")
+                result.evaluations.append(ev)
+                if not (ev.met and ev.key <= best.key):
+                    break
+                best, size = ev, size // 2
+    except KeyboardInterrupt:
+        result.interrupted = True
+    result.best = best
+    return result
+
+
+def _candidate_record(ev: Evaluation) -> dict:
+    return {
+        "phase": ev.phase,
+        "metric": ev.metric,
+        "cost": ev.cost,
+        "secondary_cost": ev.tiebreak,
+        "met": ev.met,
+        "types": ev.candidate.describe(),
+    }
+
+
+def tune(
+    model,
+    x: np.ndarray,
+    labels: np.ndarray | None = None,
+    options: TuneOptions | None = None,
+    progress: Callable[[Any], None] | None = None,
+) -> TuneResult:
+    """Find minimal per-layer precisions of ``model`` that meet ``options.target`` on ``x``.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : inputs, shape ``(n, *input_shape)``; split (seeded) into calibration and validation.
+    labels : class ids, needed for the ``accuracy`` metric.
+    options : target, objective, jobs, seed.
+    progress : called with every `Evaluation` and with phase names (strings).
+
+    Returns
+    -------
+    TuneResult
+        ``config`` is None-free only when the target was met; otherwise ``result['met']`` is
+        False and ``result['best_metric']`` says the best that was reached.
+    """
+    options = options or TuneOptions()
+    if options.objective not in OBJECTIVES:
+        raise ConfigError(f"unknown objective {options.objective!r}; expected one of {OBJECTIVES}")
+    started = time.perf_counter()
+    notify = progress or (lambda _: None)
+    job = _Job(model, x, labels, options, notify)
+
+    notify("search")
+    result = greedy_search(
+        job.start(options.start_fractional),
+        job.searched,
+        job.evaluator,
+        job.evaluator.price,
+        batch=options.jobs if options.jobs > 0 else os.cpu_count() or 2,
+        derive=job.derive,
+    )
+    if result.best is not None and not result.interrupted:
+        notify("table sizes")
+        result = shrink_tables(result, table_layers(job.graph), job)
+    search_seconds = time.perf_counter() - started
+    n_eval = len(result.evaluations)
+
+    final: dict[str, Any] = {"met": result.best is not None}
+    config: dict = {}
+    if result.best is not None:
+        config = result.best.candidate.to_config(job.base_config)
+        final.update(job.measure(config, "aptune"))
+        final["types"] = result.best.candidate.describe()
+        final["overflows"] = job.overflows(config)
+    else:
+        best_seen = max(result.evaluations, key=lambda e: e.score, default=None)
+        final["best_metric"] = best_seen.metric if best_seen else math.nan
+        final["best_types"] = best_seen.candidate.describe() if best_seen else {}
+
+    baselines: dict[str, Any] = {}
+    interrupted = result.interrupted
+    if not interrupted:
+        try:
+            notify("baseline: hls4ml default")
+            baselines["hls4ml_default"] = job.measure(
+                job.template, "hls4ml default (config_from_keras_model, granularity='name')"
+            )
+            notify("baseline: cheapest uniform")
+            baselines["cheapest_uniform"] = job.cheapest_uniform()
+            notify("baseline: range rule")
+            baselines["range_rule"] = job.range_rule()
+        except KeyboardInterrupt:
+            interrupted = True
+
+    return TuneResult(
+        config=config,
+        target=str(job.target),
+        search_target=str(job.search_target),
+        objective=options.objective,
+        split={
+            "seed": options.seed,
+            "validation_share": options.validation_share,
+            "calibration": len(job.cal),
+            "validation": len(job.val),
+        },
+        float_reference={"accuracy": job.float_accuracy},
+        ranges=job.ranges.to_dict(),
+        result=final,
+        baselines=baselines,
+        candidates=[_candidate_record(e) for e in result.evaluations],
+        interrupted=interrupted,
+        seconds=time.perf_counter() - started,
+        evaluations_per_second=n_eval / search_seconds if search_seconds > 0 else 0.0,
+    )

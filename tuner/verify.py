@@ -1,0 +1,60 @@
+"""``--verify-csim``: check a tuned config in hls4ml's C simulation before anyone synthesises it.
+
+The held-out validation samples go through float Keras, the emulator and the compiled C
+simulation (`csim.compare`). The run fails loudly when the C simulation misses the target or
+differs from the emulator in a single value.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from csim.compare import Comparison, compare
+from tuner.metrics import Target
+from tuner.tune import TuneResult, split_indices
+
+__all__ = ["csim_metric", "verify_csim"]
+
+
+def csim_metric(comparison: Comparison, target: Target, emulated: float) -> float:
+    """The target's metric measured on the C simulation's outputs."""
+    side = comparison.csim
+    if target.metric == "agreement":
+        return side.top_class_agreement
+    if target.metric == "accuracy":
+        return math.nan if side.accuracy is None else side.accuracy
+    if target.metric == "mae":
+        return side.mean_abs_error
+    # mse is not part of the comparison; identical outputs give the emulator's figure
+    return emulated if comparison.agree else math.nan
+
+
+def verify_csim(
+    result: TuneResult, model, x: np.ndarray, labels: np.ndarray | None, target: Target
+) -> int:
+    """Compare the recommended config in C simulation on the validation split.
+
+    Stores the comparison in ``result.csim`` and returns 0 when the C simulation equals the
+    emulator on every value and meets the target, else 1 (with the reason on stderr).
+    """
+    _, val = split_indices(len(x), result.split["validation_share"], result.split["seed"])
+    comparison = compare(model, result.config, x[val], None if labels is None else labels[val])
+    value = csim_metric(comparison, target, result.result["metric_validation"])
+    data = comparison.to_dict()
+    data["metric"] = value
+    data["met"] = target.met(value)
+    result.csim = data
+    problems = []
+    if not comparison.agree:
+        problems.append(
+            f"the emulator and the C simulation differ ({comparison.identical} of "
+            f"{comparison.n_values} output values identical)"
+        )
+    if not data["met"]:
+        problems.append(f"the C simulation misses the target {target}: {value:.4f}")
+    for p in problems:
+        print(f"aptune: verify-csim FAILED: {p}", file=sys.stderr)
+    return 1 if problems else 0
