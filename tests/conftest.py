@@ -26,3 +26,20 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real models not found at {REALDATA}")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def csim_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of compiled C simulations for the session: tests with the same model and
+    config share one compile (the library and the command line alike)."""
+    return tmp_path_factory.mktemp("csim-cache")
+
+
+@pytest.fixture(scope="session")
+def small_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small Dense 6-8-8-4 softmax classifier saved as .keras (see tests/csim/small_models)."""
+    from tests.csim.small_models import small_model
+
+    path = tmp_path_factory.mktemp("small-model") / "small.keras"
+    small_model().save(path)
+    return path

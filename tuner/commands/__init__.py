@@ -7,4 +7,14 @@ stays fast.
 
 from __future__ import annotations
 
-REGISTRARS: list = []
+from tuner.commands import csim, emulate, profile, tune
+
+# in the order `aptune --help` lists them: the main job first
+REGISTRARS: list = [tune.register, csim.register, emulate.register, profile.register]
+
+try:  # the report command lands with reports.tuning
+    from tuner.commands import report
+except ImportError:  # pragma: no cover
+    pass
+else:
+    REGISTRARS.append(report.register)

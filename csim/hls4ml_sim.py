@@ -1,0 +1,433 @@
+"""hls4ml's own C simulation: convert, compile with g++, predict and trace, exactly.
+
+>>> sim = compile_sim(keras_model, "config.yml")                    # doctest: +SKIP
+>>> outputs, traces = sim.run(X, trace=True)                         # doctest: +SKIP
+
+The model is converted as the emulator converts it (``backend='Vivado'``,
+``io_type='io_parallel'``), every layer gets hls4ml's trace hooks (inert until a trace runs, so
+one library serves both predict and trace), and the project is compiled by hls4ml's own
+``build_lib.sh`` (g++ against the ap_types headers hls4ml ships). Inputs go to the ``double``
+entry point, so outputs are exact for every type up to 53 bits.
+
+Compiled projects are cached on disk (`csim.cache`): a second run with the same model, config,
+hls4ml and g++ loads the library through ctypes without converting or compiling anything.
+Everything the run needs (entry point, input and output sizes, traced layers) is kept in the
+project's manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import ctypes
+import functools
+import io
+import json
+import os
+import shutil
+import subprocess
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from csim.cache import FORMAT, MANIFEST, cache_root, lock, sim_key
+from csim.progress import Progress
+from emulation.config import read_config
+from emulation.errors import ConfigError, DataError, ToolError, UnsupportedLayerError
+from emulation.files import atomic_write_text
+
+__all__ = [
+    "GXX_MISSING",
+    "CSimulation",
+    "Manifest",
+    "compile_sim",
+    "convert_project",
+    "find_gxx",
+    "gxx_version",
+]
+
+GXX_MISSING = "g++ not found on PATH: install a C++ compiler (e.g. Debian's g++)"
+
+
+def find_gxx() -> str:
+    """Path of the g++ that hls4ml's ``build_lib.sh`` will run; `ToolError` when there is none."""
+    gxx = shutil.which("g++")
+    if gxx is None:
+        raise ToolError(GXX_MISSING)
+    return gxx
+
+
+@functools.lru_cache(maxsize=8)
+def _version_of(path: str, mtime: float) -> str:
+    del mtime  # part of the cache key only: a replaced compiler is asked again
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ToolError(f"cannot run {path} --version: {exc}") from exc
+    lines = out.strip().splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def gxx_version() -> str:
+    """First line of ``g++ --version`` (part of the cache key: another compiler, another build)."""
+    path = find_gxx()
+    return _version_of(path, Path(path).stat().st_mtime)
+
+
+def _hls4ml_version() -> str:
+    import hls4ml
+
+    return str(hls4ml.__version__)
+
+
+# ------------------------------------------------------------------------------ conversion
+def convert_project(
+    model: Any, config: Mapping[str, Any], output_dir: Path, *, backend: str = "Vivado"
+) -> Any:
+    """hls4ml's ModelGraph of ``model`` (``io_parallel``) with its project in ``output_dir``.
+
+    hls4ml's printout is swallowed and its warnings become Python warnings; conversion
+    failures become `ConfigError` or `UnsupportedLayerError`, as in `emulation.graph.convert`.
+    """
+    import hls4ml
+
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            hls_model = hls4ml.converters.convert_from_keras_model(
+                model,
+                hls_config=copy.deepcopy(dict(config)),
+                backend=backend,
+                io_type="io_parallel",
+                output_dir=str(output_dir),
+            )
+    except Exception as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if "nsupported" in message:
+            raise UnsupportedLayerError(
+                f"hls4ml cannot convert this model: {message}; replace or remove that layer"
+            ) from exc
+        raise ConfigError(
+            f"hls4ml could not convert the model with this config: {message}"
+        ) from exc
+    for line in printed.getvalue().splitlines():
+        if line.startswith("WARNING"):
+            warnings.warn(f"hls4ml: {line}", stacklevel=3)
+    return hls_model
+
+
+# -------------------------------------------------------------------------------- manifest
+@dataclass(frozen=True)
+class Manifest:
+    """What a compiled project is and how to call it; stored as ``aptune-csim.json``.
+
+    Attributes
+    ----------
+    key : the cache key.
+    library : the shared library, relative to the project folder.
+    project_name : hls4ml's ``ProjectName`` (entry point ``<name>_double``).
+    inputs, outputs : ``[name, size]`` of each model input and output, in hls4ml's order.
+    traced : ``[name, shape]`` of each layer with trace hooks, in execution order.
+    n_traced : entries hls4ml's trace collects per sample.
+    types : the result type of each traced layer, as the C++ names it.
+    weight_files : the weight text files the library reads at its first call.
+    hls4ml, gxx : tool versions the project was built with.
+    convert_seconds, compile_seconds : time spent converting and in g++.
+    """
+
+    key: str
+    library: str
+    project_name: str
+    inputs: list[list[Any]]
+    outputs: list[list[Any]]
+    traced: list[list[Any]]
+    n_traced: int
+    types: dict[str, str]
+    weight_files: list[str]
+    hls4ml: str
+    gxx: str
+    convert_seconds: float
+    compile_seconds: float
+    format: int = FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest | None:
+        """The manifest at ``path``, or None when missing, unreadable or of another format."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            manifest = cls(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+        return manifest if manifest.format == FORMAT else None
+
+
+def _type_text(precision: Any) -> str:
+    """``ap_fixed<16,6>``-style text of an hls4ml precision (hls4ml's own text otherwise)."""
+    from emulation.graph import fixed_from_hls4ml
+
+    try:
+        return fixed_from_hls4ml(precision).to_hls()
+    except UnsupportedLayerError:
+        return str(precision)
+
+
+def _manifest_of(
+    hls_model: Any, key: str, convert_seconds: float, compile_seconds: float
+) -> Manifest:
+    cfg = hls_model.config
+    name = cfg.get_project_name()
+    stamp = cfg.get_config_value("Stamp")
+    traced, types, n_traced = [], {}, 0
+    for layer in hls_model.get_layers():
+        if layer.get_attr("function_cpp", None) and layer.get_attr("trace", False):
+            n_traced += len(layer.get_variables())
+            var = layer.get_output_variable()
+            traced.append([layer.name, [int(s) for s in var.shape]])
+            types[layer.name] = _type_text(var.type.precision)
+    weights = []
+    if cfg.get_writer_config().get("WriteWeightsTxt", True):
+        weights = [f"{w.name}.txt" for layer in hls_model.get_layers() for w in layer.get_weights()]
+    return Manifest(
+        key=key,
+        library=f"firmware/{name}-{stamp}.so",
+        project_name=name,
+        inputs=[[v.name, int(v.size())] for v in hls_model.get_input_variables()],
+        outputs=[[v.name, int(v.size())] for v in hls_model.get_output_variables()],
+        traced=traced,
+        n_traced=n_traced,
+        types=types,
+        weight_files=weights,
+        hls4ml=_hls4ml_version(),
+        gxx=gxx_version(),
+        convert_seconds=convert_seconds,
+        compile_seconds=compile_seconds,
+    )
+
+
+# ---------------------------------------------------------------------------------- build
+def _first_error(log: str) -> str:
+    """The compiler's first error line (or the last line said) from a build log."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in lines:
+        if "error" in line.lower():
+            return line
+    return lines[-1] if lines else "no output"
+
+
+def _run_build(project_dir: Path) -> None:
+    """Run hls4ml's ``build_lib.sh`` in ``project_dir`` (g++); `ToolError` on failure."""
+    try:
+        done = subprocess.run(
+            ["bash", "build_lib.sh"],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise ToolError(f"cannot run the hls4ml build script in {project_dir}: {exc}") from exc
+    if done.returncode != 0:
+        first = _first_error(done.stdout + "\n" + done.stderr)
+        raise ToolError(
+            f"g++ failed to compile the hls4ml project in {project_dir}: {first} "
+            f"(rerun 'bash build_lib.sh' there for the full log)"
+        )
+
+
+def _usable(project_dir: Path, manifest: Manifest | None) -> bool:
+    if manifest is None or not (project_dir / manifest.library).is_file():
+        return False
+    weights = project_dir / "firmware" / "weights"
+    # the library exits the whole process when a weight file is missing: check them all first
+    return all((weights / name).is_file() for name in manifest.weight_files)
+
+
+def compile_sim(
+    model: Any,
+    hls_config: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> CSimulation:
+    """hls4ml's compiled C simulation of ``model`` under ``hls_config``, from cache when built.
+
+    Parameters
+    ----------
+    model : keras.Model
+    hls_config : hls4ml config dict, a YAML file holding it, or an hls4ml project file.
+    cache_dir : where compiled projects live (default: see `csim.cache.cache_root`).
+    progress : the bar to report the conversion and compilation stages on.
+
+    Raises
+    ------
+    ToolError : g++ missing, or the project does not compile (first error line and folder).
+    ConfigError, UnsupportedLayerError : hls4ml cannot convert the model with this config.
+    """
+    find_gxx()
+    config = read_config(hls_config)
+    key = sim_key(model, config, hls4ml=_hls4ml_version(), gxx=gxx_version())
+    root = cache_root(cache_dir)
+    project_dir = root / key
+    with lock(root / f"{key}.lock"):
+        manifest = Manifest.read(project_dir / MANIFEST)
+        if _usable(project_dir, manifest):
+            assert manifest is not None
+            return CSimulation(project_dir, manifest, cached=True)
+        if project_dir.exists():  # a build that failed or was cut short
+            shutil.rmtree(project_dir)
+        if progress:
+            progress.stage("converting (hls4ml)")
+        start = time.perf_counter()
+        hls_model = convert_project(model, config, project_dir)
+        hls_model.config.trace_output = True
+        for layer in hls_model.get_layers():
+            layer.set_attr("trace", True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            hls_model.write()
+        convert_seconds = time.perf_counter() - start
+        if progress:
+            progress.done()
+            progress.stage("compiling (g++)")
+        start = time.perf_counter()
+        _run_build(project_dir)
+        compile_seconds = time.perf_counter() - start
+        if progress:
+            progress.done()
+        manifest = _manifest_of(hls_model, key, convert_seconds, compile_seconds)
+        atomic_write_text(project_dir / MANIFEST, json.dumps(asdict(manifest), indent=1))
+    return CSimulation(project_dir, manifest, cached=False)
+
+
+# -------------------------------------------------------------------------------- running
+class _TraceData(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("data", ctypes.c_void_p)]
+
+
+class CSimulation:
+    """A compiled hls4ml C simulation, ready to run.
+
+    Attributes
+    ----------
+    project_dir : the hls4ml project folder (in the cache).
+    manifest : what was built and how to call it.
+    cached : True when the library came from the cache (nothing converted or compiled).
+    """
+
+    def __init__(self, project_dir: Path, manifest: Manifest, *, cached: bool) -> None:
+        self.project_dir = project_dir
+        self.manifest = manifest
+        self.cached = cached
+        self._lib: Any = None
+
+    def __repr__(self) -> str:
+        return f"CSimulation({self.project_dir}, cached={self.cached})"
+
+    @property
+    def library(self) -> Path:
+        """The compiled shared library."""
+        return self.project_dir / self.manifest.library
+
+    def _load(self) -> Any:
+        if self._lib is None:
+            if not _usable(self.project_dir, self.manifest):
+                raise ToolError(
+                    f"the compiled simulation in {self.project_dir} is incomplete (library or "
+                    "weight files missing): delete that folder and run again"
+                )
+            self._lib = ctypes.CDLL(str(self.library))
+        return self._lib
+
+    def _inputs(self, X: Any) -> tuple[list[np.ndarray], int]:
+        specs = self.manifest.inputs
+        xs = list(X) if isinstance(X, (list, tuple)) else [X]
+        if len(xs) != len(specs):
+            raise DataError(
+                f"the C simulation has {len(specs)} inputs; got {len(xs)} arrays: pass one "
+                "array per input, in hls4ml's order"
+            )
+        out, counts = [], []
+        for (name, size), x in zip(specs, xs, strict=True):
+            a = np.asarray(x, dtype=np.float64)
+            n, rem = divmod(a.size, size)
+            if rem or a.ndim == 0 or n != a.shape[0]:
+                raise DataError(
+                    f"input {name!r} has shape {a.shape}; expected (n, ...) with {size} values "
+                    "per sample"
+                )
+            out.append(np.ascontiguousarray(a.reshape(n, size)))
+            counts.append(n)
+        if len(set(counts)) != 1:
+            raise DataError(f"the inputs hold different numbers of samples ({counts})")
+        return out, counts[0]
+
+    def run(
+        self, X: Any, *, trace: bool = False, progress: Progress | None = None
+    ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        """Run every sample through the library (``double`` entry point: exact).
+
+        Parameters
+        ----------
+        X : (n, ...) array, or a list of them for several inputs.
+        trace : also collect every traced layer's output.
+        progress : the bar to count samples on.
+
+        Returns
+        -------
+        outputs : one float64 ``(n, size)`` array per model output.
+        traces : ``{layer name: (n, *shape) float64}`` (empty without ``trace``).
+        """
+        lib = self._load()
+        xs, n = self._inputs(X)
+        double_p = np.ctypeslib.ndpointer(ctypes.c_double, flags="C_CONTIGUOUS")
+        top = getattr(lib, f"{self.manifest.project_name}_double")
+        top.restype = None
+        top.argtypes = [double_p] * (len(xs) + len(self.manifest.outputs))
+        outputs = [np.zeros((n, size)) for _, size in self.manifest.outputs]
+        shapes = {name: tuple(shape) for name, shape in self.manifest.traced}
+        traces = {name: np.empty((n, *shape)) for name, shape in shapes.items()} if trace else {}
+        if progress:
+            progress.stage("C simulation", total=n, unit="sample")
+        data = (_TraceData * self.manifest.n_traced)()
+        if trace:
+            _declare_trace_api(lib)
+            lib.allocate_trace_storage(ctypes.sizeof(ctypes.c_double))
+        try:
+            for i in range(n):
+                top(*[x[i] for x in xs], *[o[i] for o in outputs])
+                if trace:
+                    lib.collect_trace_output(data)
+                    for item in data:
+                        name = item.name.decode()
+                        ptr = ctypes.cast(item.data, ctypes.POINTER(ctypes.c_double))
+                        traces[name][i] = np.ctypeslib.as_array(ptr, shape=shapes[name])
+                if progress:
+                    progress.update()
+        finally:
+            if trace:
+                lib.free_trace_storage()
+        return outputs, traces
+
+    def predict(self, X: Any) -> np.ndarray | list[np.ndarray]:
+        """The C simulation's outputs: ``(n, size)`` float64, a list of them for several."""
+        outputs, _ = self.run(X)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def trace(self, X: Any) -> dict[str, np.ndarray]:
+        """Every traced layer's output: ``{layer name: (n, *shape) float64}``."""
+        return self.run(X, trace=True)[1]
+
+
+def _declare_trace_api(lib: Any) -> None:
+    lib.collect_trace_output.argtypes = [ctypes.POINTER(_TraceData)]
+    lib.collect_trace_output.restype = None
+    lib.allocate_trace_storage.argtypes = [ctypes.c_size_t]
+    lib.allocate_trace_storage.restype = None
+    lib.free_trace_storage.argtypes = []
+    lib.free_trace_storage.restype = None

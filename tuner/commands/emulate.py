@@ -1,0 +1,124 @@
+"""``aptune emulate``: run the bit-exact emulator on data and save its outputs.
+
+Writes the emulated outputs (what hls4ml's C simulation returns for float64 inputs) to one
+``.npy`` file, and with ``--trace DIR`` every layer's output as ``DIR/<layer>.npy``. No compiler
+needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_model_arguments", "load_inputs", "load_model_and_config", "register", "run"]
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """MODEL, --config and --data, shared by ``emulate`` and ``csim``."""
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help=".keras, full-model .h5, Keras JSON (weights .h5 beside it) or an hls4ml project "
+        "YAML (which then also serves as the config)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="CFG",
+        help="hls4ml config YAML (HLSConfig or a whole project file); optional when MODEL is a "
+        "project file",
+    )
+    p.add_argument(
+        "--data",
+        metavar="X",
+        required=True,
+        help="input samples: .npy, .npz (file.npz:name), .dat (hls4ml testbench text) or .csv",
+    )
+
+
+def load_model_and_config(model_path: str, config_path: str | None) -> tuple[Any, dict[str, Any]]:
+    """The Keras model and the hls4ml config: ``--config`` if given, else the project's own."""
+    from emulation import keras_io
+    from emulation.config import read_config
+    from emulation.errors import ConfigError
+
+    model, project_config = keras_io.load(model_path)
+    if config_path:
+        return model, read_config(config_path)
+    if project_config is None:
+        raise ConfigError(
+            f"{model_path} is a model file without an hls4ml config: pass --config CFG.yml "
+            "(an HLSConfig or an hls4ml project file)"
+        )
+    return model, project_config
+
+
+def load_inputs(model: Any, spec: str) -> Any:
+    """The input samples, reshaped to the model's (single) input."""
+    from emulation.data import load_data
+    from emulation.errors import DataError
+
+    if isinstance(model.input_shape, list):
+        raise DataError(
+            f"the model has {len(model.input_shape)} inputs; the command line takes one input "
+            "array: use the Python API (EmulatedModel, csim.compare) with a list of arrays"
+        )
+    return load_data(spec, expected_shape=model.input_shape)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``emulate`` subcommand."""
+    p = subparsers.add_parser(
+        "emulate",
+        help="compute hls4ml's C-simulation outputs bit for bit, without a compiler",
+        description=(
+            "Run aptune's bit-exact NumPy emulation of hls4ml's generated C++ (Vivado, "
+            "io_parallel) on the data and save the outputs: the values hls4ml's compiled C "
+            "simulation would return for float64 inputs."
+        ),
+    )
+    add_model_arguments(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="Y.npy",
+        type=Path,
+        required=True,
+        help="where to write the emulated outputs (samples x output values, float64)",
+    )
+    p.add_argument(
+        "--trace",
+        metavar="DIR",
+        type=Path,
+        help="also write every layer's output as DIR/<layer>.npy",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, emulate, write; print what was written and any overflowing cast points."""
+    import numpy as np
+
+    from emulation.files import atomic_save_npy
+    from emulation.model import EmulatedModel
+
+    model, config = load_model_and_config(args.model, args.config)
+    X = load_inputs(model, args.data)
+    em = EmulatedModel(model, config)
+    if args.trace is not None:
+        traces = em.trace(X)
+        for name, values in traces.items():
+            atomic_save_npy(args.trace / f"{name}.npy", values)
+    Y = em.predict(X)
+    out = np.concatenate([y.reshape(len(X), -1) for y in (Y if isinstance(Y, list) else [Y])], 1)
+    atomic_save_npy(args.output, out)
+    print(f"wrote {args.output}: {out.shape[0]} samples x {out.shape[1]} values (emulated)")
+    if args.trace is not None:
+        print(f"wrote {len(traces)} layer outputs to {args.trace}/")
+    hits = [(k, p) for k, p in sorted(em.overflows.items()) if p.count]
+    for key, point in hits:
+        print(
+            f"overflow at {key}: {point.count} of {point.total} values (largest |value| "
+            f"{point.max_abs:.6g})"
+        )
+    return 0
