@@ -40,6 +40,8 @@ class Node:
     raw_weights : the float values hls4ml holds before writing them (for profiling).
     types : every precision the generated C++ uses for this layer, keyed by hls4ml's type name
         (``"result_t"``, ``"accum_t"``, ``"weight_t"``, ``"bias_t"``, ``"table_t"``, ...).
+    input_types : the result types of the nodes in ``inputs``, in the same order (the C++
+        template's ``data_T``); empty for the model's input layers.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Node:
     weights: Mapping[str, np.ndarray] = field(default_factory=dict)
     raw_weights: Mapping[str, np.ndarray] = field(default_factory=dict)
     types: Mapping[str, FixedType] = field(default_factory=dict)
+    input_types: tuple[FixedType, ...] = ()
 
 
 @dataclass
@@ -65,6 +68,15 @@ class QuantPoint:
         """Share of the values cast here that overflowed (wrapped or saturated)."""
         return self.count / self.total if self.total else 0.0
 
+    def to_dict(self) -> dict[str, float | int]:
+        """Plain, JSON-serialisable form: count, total, share and max_abs."""
+        return {
+            "count": self.count,
+            "total": self.total,
+            "share": self.share,
+            "max_abs": self.max_abs,
+        }
+
 
 @dataclass
 class Context:
@@ -72,15 +84,27 @@ class Context:
 
     points: dict[str, QuantPoint] = field(default_factory=dict)
 
-    def cast(self, x: np.ndarray, t: FixedType, point: str) -> np.ndarray:
-        """Quantize ``x`` to ``t`` and record overflows under ``point``."""
-        y, overflow = t.quantize(x, return_overflow=True)
+    def cast(
+        self, x: np.ndarray, t: FixedType, point: str, *, from_double: bool = False
+    ) -> np.ndarray:
+        """Quantize ``x`` to ``t`` and record overflows under ``point``.
+
+        ``from_double``: ``x`` is C++ ``double`` data (the model inputs), not a fixed-point
+        value; it matters for ``ap_int`` targets (see `FixedType.quantize`).
+        """
+        y, overflow = t.quantize(x, return_overflow=True, from_double=from_double)
+        self.record(point, overflow, float(np.max(np.abs(x))) if x.size else 0.0)
+        return y
+
+    def record(self, point: str, overflow: np.ndarray, max_abs: float) -> None:
+        """Count the casts of ``overflow`` (a bool mask) and the largest |value| under ``point``.
+
+        For adapters that cast integer mantissas (`FixedType.requantize_raw`) themselves.
+        """
         p = self.points.setdefault(point, QuantPoint())
         p.count += int(np.count_nonzero(overflow))
-        p.total += int(overflow.size)
-        if x.size:
-            p.max_abs = max(p.max_abs, float(np.max(np.abs(x))))
-        return y
+        p.total += int(np.size(overflow))
+        p.max_abs = max(p.max_abs, max_abs)
 
 
 Adapter = Callable[[Node, list[np.ndarray], Context], np.ndarray]

@@ -1,0 +1,307 @@
+"""hls4ml's own ModelGraph of a Keras model, as an ordered list of plain `Node`s.
+
+hls4ml decides the graph: `build_graph` runs ``hls4ml.converters.convert_from_keras_model``
+(Vivado backend, ``io_parallel``), which applies hls4ml's optimizer passes and config precedence
+in milliseconds and writes or compiles nothing, then copies what the generated C++ will use:
+
+- every precision the layer's C++ names (``layer.types``: ``result_t``, ``accum_t``,
+  ``weight_t``, ``table_t``, ...) as a `FixedType`, 'auto' already resolved by hls4ml;
+- every weight twice: ``raw_weights`` as hls4ml holds it, and ``weights`` as the C++ constant
+  holds it. hls4ml writes each weight as decimal text with F = max(0, W - I) digits after the
+  point (``WeightVariable.update_precision``: ``'{:.{F}f}'``, ``'{:.0f}'`` for integer types) and
+  the C simulation reads that text back into the type (``load_weights_from_txt``: ``>> double``,
+  then the type's own conversion). So the value used is ``Q(float(text(w)))``: weights are
+  rounded twice. Weights keep hls4ml's layout (Dense under Resource strategy is transposed to
+  ``(n_out, n_in)``; ``attrs['_weights_transposed']`` says so);
+- every other attribute as plain values (``reuse_factor`` and ``strategy`` as hls4ml really uses
+  them, after it replaced an invalid ReuseFactor), plus ``product_type`` (the ``nnet::product``
+  class hls4ml selects) and ``fused_batchnorm`` (the Keras BatchNormalization layers hls4ml
+  folded into a Dense or Conv node, read from the graph).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import io
+import os
+import tempfile
+import uuid
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emulation.errors import ConfigError, UnsupportedLayerError
+from emulation.fixed import FixedType, Overflow, Rounding
+from emulation.layers.base import Node
+
+__all__ = ["Graph", "build_graph", "decimal_text_values", "fixed_from_hls4ml"]
+
+# Above this many digits w * 10^F is no longer exact in float64 for float32 data (5^12 < 2^28).
+_FAST_MAX_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class Graph:
+    """hls4ml's graph as plain data: nodes in execution order, model inputs and outputs."""
+
+    nodes: list[Node]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+def fixed_from_hls4ml(precision: Any, where: str = "") -> FixedType:
+    """The `FixedType` of an hls4ml precision (FixedPrecisionType, IntegerPrecisionType).
+
+    Rounding, saturation and saturation bits are kept. ``ap_int``/``ap_uint`` become
+    `FixedType.integer_type` (C conversion: toward zero, modulo 2^W). Anything else (binary,
+    exponent or floating-point types) raises `UnsupportedLayerError` naming the type and
+    ``where`` it was found.
+    """
+    from hls4ml.model.types import (
+        ExponentPrecisionType,
+        FixedPrecisionType,
+        IntegerPrecisionType,
+        XnorPrecisionType,
+    )
+
+    # Xnor and Exponent types subclass IntegerPrecisionType-like bases; reject them first.
+    if isinstance(precision, (XnorPrecisionType, ExponentPrecisionType)) or not isinstance(
+        precision, (FixedPrecisionType, IntegerPrecisionType)
+    ):
+        place = f" in {where}" if where else ""
+        raise UnsupportedLayerError(
+            f"precision {precision} ({type(precision).__name__}){place} is not supported by the "
+            "emulator; supported: ap_fixed, ap_ufixed, ap_int, ap_uint. Give that layer a "
+            "fixed-point precision in the config"
+        )
+    if isinstance(precision, IntegerPrecisionType):
+        return FixedType.integer_type(int(precision.width), bool(precision.signed))
+    return FixedType(
+        int(precision.width),
+        int(precision.integer),
+        bool(precision.signed),
+        Rounding[precision.rounding_mode.name],
+        Overflow[precision.saturation_mode.name],
+        int(precision.saturation_bits or 0),
+    )
+
+
+def decimal_text_values(data: np.ndarray, digits: int) -> np.ndarray:
+    """``float(f"{w:.{digits}f}")`` for every ``w`` of ``data``, as float64.
+
+    This is what the C simulation reads back from hls4ml's weight text. For float32 (or
+    narrower) data and up to 12 digits it is computed without text: ``w * 10^digits`` is exact
+    in float64 (24 + 28 bits), ``rint`` rounds half to even exactly as the formatter rounds the
+    exact binary value, and dividing two exact doubles is correctly rounded like ``float(text)``.
+    Otherwise every value is formatted and parsed.
+    """
+    a = np.asarray(data)
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0; got {digits}")
+    if a.dtype.kind == "f" and a.dtype.itemsize <= 4 and digits <= _FAST_MAX_DIGITS:
+        scale = 10.0**digits
+        k = np.rint(a.astype(np.float64) * scale)
+        # k must be an exact integer of float64 for the division to be correctly rounded
+        if not k.size or float(np.max(np.abs(k))) < 2.0**53:
+            return k / scale
+    fmt = f"{{:.{digits}f}}"
+    flat = [float(fmt.format(v)) for v in a.ravel().tolist()]
+    return np.asarray(flat, dtype=np.float64).reshape(a.shape)
+
+
+def _written_value(var: Any, t: FixedType) -> np.ndarray:
+    """Exact value of a weight constant in the C simulation (text, then the type's cast)."""
+    from hls4ml.model.types import FixedPrecisionType
+
+    precision = var.type.precision
+    digits = max(0, int(precision.fractional)) if isinstance(precision, FixedPrecisionType) else 0
+    return t.quantize(decimal_text_values(np.asarray(var.data), digits))
+
+
+def _plain(value: Any) -> Any:
+    """A plain Python/NumPy value, or None for hls4ml objects the emulator does not read."""
+    if isinstance(value, (str, bool, int, float, type(None))):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return (
+            None
+            if any(i is None and v is not None for i, v in zip(items, value, strict=True))
+            else items
+        )
+    if isinstance(value, Mapping):
+        items = {k: _plain(v) for k, v in value.items()}
+        return None if any(items[k] is None and value[k] is not None for k in items) else items
+    return None
+
+
+def _attributes(layer: Any) -> dict[str, Any]:
+    from hls4ml.model.types import NamedType, Source, TensorVariable, WeightVariable
+
+    attrs: dict[str, Any] = {}
+    for key, value in layer.attributes.items():
+        if isinstance(value, (NamedType, TensorVariable, WeightVariable, Source)):
+            continue
+        plain = _plain(value)
+        if plain is not None or value is None:
+            attrs[key] = plain
+    return attrs
+
+
+def _product_type(layer: Any) -> str | None:
+    """The ``nnet::product`` class hls4ml picks for the layer's multiplications, if any."""
+    from hls4ml.backends import get_backend
+
+    key = "weight" if "weight" in layer.weights else "scale" if "scale" in layer.weights else None
+    if key is None or not layer.inputs:
+        return None
+    try:
+        data_t = layer.get_input_variable().type.precision
+        return get_backend("vivado").product_type(data_t, layer.weights[key].type.precision)
+    except AssertionError:  # exponent-typed data: hls4ml itself refuses it
+        return None
+
+
+def _node(layer: Any) -> Node:
+    types = {
+        key: fixed_from_hls4ml(t.precision, f"{layer.name}.{key}") for key, t in layer.types.items()
+    }
+    weights: dict[str, np.ndarray] = {}
+    raw: dict[str, np.ndarray] = {}
+    for key, var in layer.weights.items():
+        # the backend wraps weights (StaticWeightVariable); hls4ml keeps the original class name
+        if getattr(var, "weight_class", type(var).__name__) != "WeightVariable":
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} stores {key!r} as a {type(var).__name__} (compressed or "
+                "exponent weights); the emulator supports plain weights only: drop the "
+                "compression/exponent setting for that layer"
+            )
+        t = fixed_from_hls4ml(var.type.precision, f"{layer.name}.{key} ({var.type.name})")
+        raw[key] = np.asarray(var.data)
+        weights[key] = _written_value(var, t)
+    attrs = _attributes(layer)
+    attrs["product_type"] = _product_type(layer)
+    kind = layer.class_name
+    inputs = () if kind == "Input" else tuple(layer.inputs)
+    input_types = tuple(
+        fixed_from_hls4ml(layer.get_input_variable(i).type.precision, f"input {i} of {layer.name}")
+        for i in inputs
+    )
+    return Node(
+        name=layer.name,
+        kind=kind,
+        inputs=inputs,
+        output_shape=tuple(int(s) for s in layer.get_output_variable().shape),
+        attrs=attrs,
+        weights=weights,
+        raw_weights=raw,
+        types=types,
+        input_types=input_types,
+    )
+
+
+def _read_hls_config(hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+    from emulation.config import read_config
+
+    return read_config(hls_config)
+
+
+def _keras_parent(layer: Any) -> str | None:
+    """Name of the Keras layer feeding ``layer`` (single input), or None."""
+    try:
+        history = layer.input._keras_history
+        return history.operation.name
+    except (AttributeError, ValueError, IndexError):
+        return None
+
+
+def _mark_fused_batchnorm(model: Any, nodes: list[Node]) -> list[Node]:
+    """Record on each Dense/Conv node the Keras BatchNormalization layers hls4ml folded into it."""
+    names = {n.name for n in nodes}
+    fused: dict[str, list[str]] = {}
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ != "BatchNormalization" or layer.name in names:
+            continue
+        parent = _keras_parent(layer)
+        if parent in names:
+            fused.setdefault(parent, []).append(layer.name)
+    return [
+        dataclasses.replace(n, attrs={**n.attrs, "fused_batchnorm": tuple(fused.get(n.name, ()))})
+        for n in nodes
+    ]
+
+
+def convert(model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+    """hls4ml's ModelGraph of ``model`` (Vivado, io_parallel), written and compiled nowhere.
+
+    hls4ml's printed warnings (an invalid ReuseFactor it replaced, ...) become Python warnings.
+    """
+    import hls4ml
+
+    config = copy.deepcopy(_read_hls_config(hls_config))
+    # hls4ml only needs an output path to write to later; nothing is written at conversion
+    unused_dir = str(Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}")
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+            # NumPy 2 deprecation raised inside hls4ml's reading of Keras variables: not ours
+            warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept")
+            hls_model = hls4ml.converters.convert_from_keras_model(
+                model,
+                hls_config=config,
+                backend="Vivado",
+                io_type="io_parallel",
+                output_dir=unused_dir,
+            )
+    except UnsupportedLayerError:
+        raise
+    except Exception as exc:
+        message = str(exc).strip() or type(exc).__name__
+        if "nsupported" in message:
+            raise UnsupportedLayerError(
+                f"hls4ml cannot convert this model: {message}; replace or remove that layer"
+            ) from exc
+        raise ConfigError(
+            f"hls4ml could not convert the model with this config: {message}"
+        ) from exc
+    for line in printed.getvalue().splitlines():
+        if line.startswith("WARNING"):
+            warnings.warn(f"hls4ml: {line}", stacklevel=3)
+    return hls_model
+
+
+def build_graph(model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> Graph:
+    """hls4ml's graph of a Keras model under an hls4ml config, as plain `Node`s.
+
+    Parameters
+    ----------
+    model : keras.Model
+    hls_config : the ``HLSConfig`` dict (``Model`` / ``LayerType`` / ``LayerName``), a YAML
+        file holding it, or a whole hls4ml project file (read by `emulation.config.read_config`).
+
+    Returns
+    -------
+    Graph
+        Nodes in execution order (the order of the generated C++), model input and output names.
+    """
+    hls_model = convert(model, hls_config)
+    nodes = [_node(layer) for layer in hls_model.get_layers()]
+    nodes = _mark_fused_batchnorm(model, nodes)
+    return Graph(nodes=nodes, inputs=tuple(hls_model.inputs), outputs=tuple(hls_model.outputs))

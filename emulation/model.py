@@ -1,0 +1,221 @@
+"""`EmulatedModel`: hls4ml's C simulation of a Keras model, bit for bit, in NumPy.
+
+>>> em = EmulatedModel(keras_model, {"Model": {"Precision": "ap_fixed<16,6>"}})  # doctest: +SKIP
+>>> y = em.predict(X)            # == hls_model.predict(X) for float64 X, value for value
+>>> layers = em.trace(X)         # {layer name: (n, *shape)}, hls4ml's trace names
+>>> em.overflows["dense.accum_t"].share                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+import emulation.layers  # noqa: F401  (registers every adapter)
+from emulation.errors import DataError
+from emulation.graph import Graph, build_graph
+from emulation.layers.base import Context, Node, QuantPoint, adapter_for
+
+__all__ = ["EmulatedModel"]
+
+DEFAULT_BATCH_SIZE = 4096
+
+
+class EmulatedModel:
+    """A Keras model as hls4ml 1.3 (Vivado, io_parallel) computes it in C simulation.
+
+    Parameters
+    ----------
+    model : keras.Model
+    hls_config : hls4ml config (``Model`` / ``LayerType`` / ``LayerName``), a YAML file holding
+        it, or a whole hls4ml project file (its ``HLSConfig``).
+
+    The graph, every type and every weight are read once from hls4ml's own conversion
+    (`emulation.graph`); `predict` and `trace` then run the layer functions batch by batch.
+
+    Raises
+    ------
+    UnsupportedLayerError : a layer the emulator (or hls4ml) cannot reproduce.
+    ConfigError : a config hls4ml cannot use.
+    """
+
+    def __init__(self, model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> None:
+        self._setup(build_graph(model, hls_config))
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> EmulatedModel:
+        """An emulator of an already converted graph (no Keras or hls4ml needed: plain data,
+        so it can be built in a worker process)."""
+        em = cls.__new__(cls)
+        em._setup(graph)
+        return em
+
+    def _setup(self, graph: Graph) -> None:
+        self.graph: Graph = graph
+        self._adapters = [adapter_for(node) for node in self.graph.nodes]
+        self._input_nodes = {n.name: n for n in self.graph.nodes if n.kind == "Input"}
+        # after which node each value is no longer needed (frees memory within a batch)
+        last: dict[str, int] = {}
+        for k, node in enumerate(self.graph.nodes):
+            for name in node.inputs:
+                last[name] = k
+        self._last_use = last
+        self._overflows: dict[str, QuantPoint] = {}
+
+    # ----------------------------------------------------------------------------- views
+    @property
+    def nodes(self) -> list[Node]:
+        """hls4ml's layers in execution order, as plain `Node`s."""
+        return self.graph.nodes
+
+    @property
+    def input_shapes(self) -> list[tuple[int, ...]]:
+        """Per-sample shape of each model input, in hls4ml's input order."""
+        return [self._input_nodes[name].output_shape for name in self.graph.inputs]
+
+    @property
+    def overflows(self) -> dict[str, QuantPoint]:
+        """Overflow accounting of the last `predict` or `trace` call, per cast point.
+
+        Keys are ``"<layer>.<type name>"`` (``"dense.accum_t"``, ``"dense.result_t"``, ...);
+        each `QuantPoint` holds the count of values that overflowed, the number cast, their
+        share and the largest |value| before the cast (``to_dict()`` for JSON).
+        """
+        return dict(self._overflows)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{n.name}:{n.kind}" for n in self.graph.nodes)
+        return f"EmulatedModel([{kinds}])"
+
+    # ----------------------------------------------------------------------------- inputs
+    def _prepare(self, X: Any) -> tuple[list[np.ndarray], int]:
+        """Inputs as float64 arrays of shape (n, *input_shape), and n."""
+        names = self.graph.inputs
+        if len(names) == 1:
+            xs = [X]
+        elif isinstance(X, (list, tuple)) and len(X) == len(names):
+            xs = list(X)
+        else:
+            got = f"{len(X)} arrays" if isinstance(X, (list, tuple)) else "one array"
+            raise DataError(
+                f"the model has {len(names)} inputs ({', '.join(names)}); got {got}: pass a "
+                "list with one array per input, in that order"
+            )
+        out: list[np.ndarray] = []
+        counts = []
+        for name, x in zip(names, xs, strict=True):
+            shape = self._input_nodes[name].output_shape
+            try:
+                a = np.asarray(x, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"input {name!r} is not numeric: {exc}") from None
+            size = math.prod(shape)
+            if a.shape == shape:
+                a = a[None]
+            elif a.ndim >= 1 and a.shape[1:] == shape:
+                pass
+            elif a.ndim == 2 and a.shape[1] == size:
+                a = a.reshape(a.shape[0], *shape)
+            else:
+                dims = ", ".join(map(str, shape))
+                flat = f" or (n, {size})" if len(shape) > 1 else ""
+                raise DataError(
+                    f"input {name!r} has shape {a.shape}; expected (n, {dims}){flat}: "
+                    "reshape the data to the model's input"
+                )
+            if a.shape[0] == 0:
+                raise DataError(f"input {name!r} holds no samples: pass at least one")
+            finite = np.isfinite(a)
+            if not finite.all():
+                where = tuple(int(i) for i in np.argwhere(~finite)[0])
+                raise DataError(
+                    f"input {name!r} holds NaN or infinity (first at index {where}): "
+                    "clean or impute the data first"
+                )
+            out.append(a)
+            counts.append(a.shape[0])
+        if len(set(counts)) != 1:
+            raise DataError(
+                f"the inputs hold different numbers of samples ({counts}); give each the same"
+            )
+        return out, counts[0]
+
+    # ------------------------------------------------------------------------------- runs
+    def _run(self, xs: list[np.ndarray], ctx: Context, keep: set[str]) -> dict[str, np.ndarray]:
+        """Run every node on one batch; return the values named in ``keep``."""
+        values: dict[str, np.ndarray] = {}
+        feeds = dict(zip(self.graph.inputs, xs, strict=True))
+        kept: dict[str, np.ndarray] = {}
+        for k, (node, adapter) in enumerate(zip(self.graph.nodes, self._adapters, strict=True)):
+            if node.kind == "Input":
+                args = [feeds[node.name]]
+            else:
+                args = [values[name] for name in node.inputs]
+            y = adapter(node, args, ctx)
+            values[node.name] = y
+            if node.name in keep:
+                kept[node.name] = y
+            for name in node.inputs:
+                if self._last_use.get(name) == k:
+                    values.pop(name, None)
+        return kept
+
+    def _batches(self, X: Any, batch_size: int | None) -> tuple[list[np.ndarray], int, int]:
+        xs, n = self._prepare(X)
+        size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
+        if size < 1:
+            raise DataError(f"batch_size must be a positive int; got {batch_size!r}")
+        return xs, n, size
+
+    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray | list[np.ndarray]:
+        """The C simulation's outputs for ``X``, exactly (``hls_model.predict`` with float64).
+
+        Parameters
+        ----------
+        X : (n, *input_shape) or (n, input_size) array (a list of them for several inputs);
+            a single sample of shape ``input_shape`` is accepted, as hls4ml accepts it.
+        batch_size : samples per batch (memory stays bounded for any n); default 4096.
+
+        Returns
+        -------
+        What hls4ml returns: a float64 array ``(n, output_size)`` (outputs flattened) for one
+        output, a list of them for several, and for a single sample the same without the
+        batch axis.
+        """
+        xs, n, size = self._batches(X, batch_size)
+        ctx = Context()
+        names = self.graph.outputs
+        outs = [np.empty((n, math.prod(self.graph.node(o).output_shape))) for o in names]
+        for start in range(0, n, size):
+            kept = self._run([x[start : start + size] for x in xs], ctx, set(names))
+            for out, name in zip(outs, names, strict=True):
+                out[start : start + size] = kept[name].reshape(kept[name].shape[0], -1)
+        self._overflows = ctx.points
+        if n == 1:
+            outs = [o[0] for o in outs]
+        return outs[0] if len(outs) == 1 else outs
+
+    def trace(self, X: Any, batch_size: int | None = None) -> dict[str, np.ndarray]:
+        """Every layer's output: ``{layer name: (n, *output_shape) float64}``.
+
+        The names and shapes of hls4ml's ``ModelGraph.trace`` (each layer that emits C++, so not
+        the input layer), with tracing enabled on every layer.
+        """
+        xs, n, size = self._batches(X, batch_size)
+        ctx = Context()
+        traced = [node for node in self.graph.nodes if node.attrs.get("function_cpp")]
+        result = {node.name: np.empty((n, *node.output_shape)) for node in traced}
+        for start in range(0, n, size):
+            kept = self._run([x[start : start + size] for x in xs], ctx, set(result))
+            for name, value in kept.items():
+                result[name][start : start + size] = value
+        self._overflows = ctx.points
+        return result
+
+    def layer_names(self) -> Sequence[str]:
+        """Names of hls4ml's layers, in execution order."""
+        return [n.name for n in self.graph.nodes]
