@@ -7,14 +7,13 @@ stays fast.
 
 from __future__ import annotations
 
-from tuner.commands import csim, emulate, profile, tune
+from tuner.commands import csim, emulate, profile, report, tune
 
 # in the order `aptune --help` lists them: the main job first
-REGISTRARS: list = [tune.register, csim.register, emulate.register, profile.register]
-
-try:  # the report command lands with reports.tuning
-    from tuner.commands import report
-except ImportError:  # pragma: no cover
-    pass
-else:
-    REGISTRARS.append(report.register)
+REGISTRARS: list = [
+    tune.register,
+    csim.register,
+    emulate.register,
+    profile.register,
+    report.register,
+]

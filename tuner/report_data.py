@@ -1,0 +1,86 @@
+"""Extra data for the tuning report that only the model and the inputs can give.
+
+`add_profiles` records the weight and activation profiles (``reports.profiling``) under
+hls4ml's default config and under the recommended one, so the report can show both from the
+saved ``tuning.json`` alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from emulation.errors import ConfigError
+from reports.profiling import activations_profile, weights_profile
+
+__all__ = ["MAX_PROFILE_SAMPLES", "add_profiles", "hls4ml_default_config"]
+
+#: Samples the activation profiles are computed on (a seeded subset when there are more).
+MAX_PROFILE_SAMPLES = 300
+
+
+def hls4ml_default_config(model: Any) -> dict:
+    """hls4ml's default config for ``model``, as the tuner's 'hls4ml default' baseline uses."""
+    import hls4ml
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+
+
+def _subset(x: np.ndarray, samples: int, seed: int) -> np.ndarray:
+    """At most ``samples`` rows of ``x``: all of them, or a seeded subset in their order."""
+    x = np.asarray(x)
+    if len(x) <= samples:
+        return x
+    keep = np.sort(np.random.default_rng(seed).choice(len(x), size=samples, replace=False))
+    return x[keep]
+
+
+def _profiles(model: Any, x: np.ndarray, config: Mapping) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # hls4ml's conversion chatter
+        return {
+            "weights": weights_profile(model, config).to_dict(),
+            "activations": activations_profile(model, x, config).to_dict(),
+        }
+
+
+def add_profiles(
+    result_dict: dict,
+    model: Any,
+    x: np.ndarray,
+    default_config: Mapping | None = None,
+    *,
+    samples: int = MAX_PROFILE_SAMPLES,
+    seed: int = 0,
+) -> dict:
+    """Store the profiles before and after tuning in ``result_dict["profiles"]``.
+
+    Parameters
+    ----------
+    result_dict : the tuning record (``TuneResult.to_dict()``); changed in place and returned.
+    model : the Keras model that was tuned.
+    x : input samples; at most ``samples`` of them (a seeded subset) are profiled.
+    default_config : hls4ml's default config; None computes it (`hls4ml_default_config`).
+    samples, seed : size and seed of the subset.
+
+    Returns
+    -------
+    dict
+        ``result_dict``, with ``"profiles": {"default": {"weights", "activations"},
+        "recommended": {...}}`` (``Profile.to_dict()`` each); ``"recommended"`` is left out
+        when the target was not met (the record has no config).
+    """
+    if samples < 1:
+        raise ConfigError(f"samples must be at least 1; got {samples}")
+    xs = _subset(x, samples, seed)
+    cfg = default_config if default_config is not None else hls4ml_default_config(model)
+    profiles = {"default": _profiles(model, xs, cfg)}
+    if result_dict.get("config"):
+        profiles["recommended"] = _profiles(model, xs, result_dict["config"])
+    result_dict["profiles"] = profiles
+    return result_dict
