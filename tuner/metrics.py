@@ -85,7 +85,7 @@ class Target:
         """An absolute target: defaults filled in, a drop turned into a floor."""
         if self.max_drop is not None:
             if float_accuracy is None:
-                raise ConfigError("--max-drop needs labels to measure the float accuracy")
+                raise ConfigError("metric 'accuracy' needs labels: pass --labels y.npy")
             return Target(self.metric, float_accuracy - self.max_drop)
         if self.bound is not None:
             return self

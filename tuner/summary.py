@@ -48,6 +48,12 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             lines.append(_row(label[:34], entry, objective, ref))
     if final["met"]:
         lines.append(_row("aptune (recommended)", final, objective, ref))
+        if not final["met_validation"]:
+            lines.append(
+                f"  WARNING: the target held on the {split['calibration']} calibration samples "
+                f"but not on the {split['validation']} held-out ones "
+                f"({final['metric_validation']:.4f}); tune on more data or loosen --target"
+            )
     else:
         lines.append(
             f"  target not reached: the best metric seen was {final['best_metric']:.4f}; "

@@ -57,7 +57,8 @@ class TuneOptions:
     # share of the allowed loss kept in reserve while searching on calibration data, so the
     # result still meets the target on data it was not tuned on
     calibration_margin: float = 0.5
-    uniform_integer_bits: tuple[int, ...] = tuple(range(1, 13))
+    # integer bits tried for the uniform baseline (None: around what the widest range needs)
+    uniform_integer_bits: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -78,6 +79,8 @@ class TuneResult:
     seconds: float
     evaluations_per_second: float
     csim: dict | None = None
+    profiles: dict | None = None
+    model: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -223,6 +226,12 @@ class _Job:
         graph = self._graph_of(cfg)
         return self.search_target.met(self.evaluator.metrics([graph])[0])
 
+    def _uniform_integer_range(self) -> range:
+        """Integer bits worth trying for one type everywhere: a uniform type must hold the
+        widest range, give or take a few bits that saturation or wrap-around may cost."""
+        need = max((integer_bits(v, signed=True) for v in self.ranges.max_abs.values()), default=6)
+        return range(max(1, need - 3), need + 2)
+
     def cheapest_uniform(self) -> dict | None:
         """Baseline 2: the cheapest ``ap_fixed<W,I>`` for every type that meets the target.
 
@@ -230,7 +239,7 @@ class _Job:
         best W found so far are worth trying.
         """
         best_w, best_i = None, None
-        for i in self.options.uniform_integer_bits:
+        for i in self.options.uniform_integer_bits or self._uniform_integer_range():
             lo, hi = i + 1, (best_w - 1) if best_w else i + 24
             if hi < lo or not self._meets_on_calibration(_uniform_config(self.model, hi, i)):
                 continue

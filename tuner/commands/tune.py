@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--data is required: the inputs to tune on (.npy, .npz, .dat, .csv)")
         model_path, data_path = Path(args.model), Path(args.data)
         output = Path(args.output) if args.output else Path("configs") / "recommended.yml"
+    if args.metric == "accuracy" and not args.labels:
+        raise ConfigError("--metric accuracy needs labels: pass --labels y.npy")
     if args.jobs == 0 or args.jobs < -1:
         raise ConfigError(f"--jobs must be a positive number or -1 (all cores); got {args.jobs}")
 
@@ -96,19 +98,23 @@ def run(args: argparse.Namespace) -> int:
     with SearchProgress(enabled=not args.json) as progress:
         result = tune(model, x, labels, options, progress=progress)
 
+    result.model = str(model_path)
+    # written at once, so an interrupted verification or report still leaves the result
     paths = write_outputs(result, model_path, output, project=args.project, weights=args.weights)
     code = 0
     if args.verify_csim and result.result["met"]:
         from tuner.verify import verify_csim
 
-        code = verify_csim(
-            result, model, x, labels, target.resolve(result.float_reference.get("accuracy"))
-        )
-        paths["tuning.json"] = write_tuning_json(result, output.parent)
+        resolved = target.resolve(result.float_reference.get("accuracy"))
+        code = verify_csim(result, model, x, labels, resolved)
     if args.report:
         from reports.tuning import write_report
+        from tuner.report_data import add_profiles
 
+        result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
         paths.update(write_report(result.to_dict(), Path(args.report)))
+    if result.csim is not None or result.profiles is not None:
+        paths["tuning.json"] = write_tuning_json(result, output.parent)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, default=str))
     else:
@@ -119,4 +125,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    return 1 if not result.result["met"] else code
+    if not (result.result["met"] and result.result["met_validation"]):
+        return 1
+    return code
