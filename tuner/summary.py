@@ -59,6 +59,15 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             f"  target not reached: the best metric seen was {final['best_metric']:.4f}; "
             "relax --target or check the model's float accuracy"
         )
+    csim = result.get("csim")
+    if csim:
+        verdict = "target met" if csim["met"] else "TARGET MISSED"
+        same = "identical to" if csim["agree"] else "DIFFERENT FROM"
+        lines.append(
+            f"C simulation ({csim['hls_tool']}, held-out samples): {csim['identical']} of "
+            f"{csim['n_values']} output values {same} the emulator; "
+            f"metric {csim['metric']:.4f}, {verdict}"
+        )
     lines.append(
         f"{len(result['candidates'])} candidates in {result['seconds']:.1f} s "
         f"({result['evaluations_per_second']:.1f} per second)"
