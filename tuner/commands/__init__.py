@@ -7,7 +7,7 @@ stays fast.
 
 from __future__ import annotations
 
-from tuner.commands import csim, emulate, profile, report, tune
+from tuner.commands import check, csim, emulate, profile, report, tune
 
 # in the order `aptune --help` lists them: the main job first
 REGISTRARS: list = [
@@ -16,4 +16,5 @@ REGISTRARS: list = [
     emulate.register,
     profile.register,
     report.register,
+    check.register,
 ]
