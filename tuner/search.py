@@ -21,7 +21,7 @@ observed range plus a guard bit, so the sum is exact (and the emulator's fast pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from emulation.fixed import FixedType
@@ -103,6 +103,7 @@ def greedy_search(
     price: Price,
     *,
     batch: int = 2,
+    clippable: Collection[Point] | None = None,
     max_start_fractional: int = 24,
     derive: Callable[[Candidate], Candidate] = lambda c: c,
 ) -> SearchResult:
@@ -110,20 +111,29 @@ def greedy_search(
 
     ``evaluate`` maps candidates to evaluations (in parallel where it can); ``price`` gives
     their (cost, secondary cost) without running the emulator; ``derive`` fills in the points
-    that follow from others (the accumulators); ``batch`` descent moves are tried at once.
+    that follow from others (the accumulators); ``batch`` descent moves are tried at once;
+    ``clippable`` are the points that may trade an integer bit for saturation (default: all).
     A KeyboardInterrupt stops the search and returns what was found so far, flagged
     ``interrupted``.
     """
     result = SearchResult(best=None)
     run = _Recorder(evaluate, price, derive, result)
     try:
-        _search(start, list(searched), run, max_start_fractional, max(batch, 1))
+        clip = set(searched if clippable is None else clippable)
+        _search(start, list(searched), run, max_start_fractional, max(batch, 1), clip)
     except KeyboardInterrupt:
         result.interrupted = True
     return result
 
 
-def _search(start: Candidate, points: list[Point], run: _Recorder, max_f: int, batch: int) -> None:
+def _search(
+    start: Candidate,
+    points: list[Point],
+    run: _Recorder,
+    max_f: int,
+    batch: int,
+    clippable: set[Point],
+) -> None:
     # 1. start: widen every searched point until the target holds
     (ev,) = run([start], "start")
     while not ev.met:
@@ -161,6 +171,8 @@ def _search(start: Candidate, points: list[Point], run: _Recorder, max_f: int, b
         moves = []
         for p in points:
             for kind, step in (("frac", narrower), ("int", clipped)):
+                if kind == "int" and p not in clippable:
+                    continue
                 t: FixedType | None = step(current[p])
                 if t is not None and (p, kind) not in failed:
                     moves.append(((p, kind), current.with_type(p, t)))

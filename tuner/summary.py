@@ -59,6 +59,8 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             f"  target not reached: the best metric seen was {final['best_metric']:.4f}; "
             "relax --target or check the model's float accuracy"
         )
+    for f in final.get("check", {}).get("findings", []):
+        lines.append(f"  check {f['severity']}: {f['layer']}: {f['message']} (fix: {f['fix']})")
     csim = result.get("csim")
     if csim:
         verdict = "target met" if csim["met"] else "TARGET MISSED"

@@ -321,6 +321,17 @@ def shrink_tables(result: SearchResult, layers: list[str], job: _Job) -> SearchR
     return result
 
 
+def _check(model, config: Mapping) -> dict:
+    """`aptune check` on the written config: counts and every finding above a note."""
+    from emulation.check import check
+
+    result = check(model, config)
+    return {
+        "counts": result.counts(),
+        "findings": [asdict(f) for f in result.findings if f.severity != "note"],
+    }
+
+
 def _candidate_record(ev: Evaluation) -> dict:
     return {
         "phase": ev.phase,
@@ -369,6 +380,8 @@ def tune(
         job.evaluator,
         job.evaluator.price,
         batch=options.jobs if options.jobs > 0 else os.cpu_count() or 2,
+        # constant weights never saturate: a clipped weight is a different network
+        clippable=[p for p in job.searched if p.type_name not in WEIGHT_VARIABLES],
         derive=job.derive,
     )
     if result.best is not None and not result.interrupted:
@@ -384,6 +397,7 @@ def tune(
         final.update(job.measure(config, "aptune"))
         final["types"] = result.best.candidate.describe()
         final["overflows"] = job.overflows(config)
+        final["check"] = _check(model, config)
     else:
         best_seen = max(result.evaluations, key=lambda e: e.score, default=None)
         final["best_metric"] = best_seen.metric if best_seen else math.nan

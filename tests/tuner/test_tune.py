@@ -107,3 +107,9 @@ def test_unreachable_target_reports_the_best_reached(iris_model):
     assert not result.result["met"]
     assert 0 < result.result["best_metric"] < 1
     assert result.config == {}
+
+
+def test_written_config_passes_aptune_check(tuned):
+    """`aptune check` finds nothing above a note in what the tuner writes."""
+    assert tuned.result["check"]["findings"] == []
+    assert tuned.result["check"]["counts"]["error"] == 0
