@@ -1,0 +1,440 @@
+"""Convolutions as hls4ml's Vivado io_parallel templates compute them (``nnet_conv1d*.h``,
+``nnet_conv2d*.h``, ``nnet_sepconv*_latency.h``, with the im2col buffer hls4ml generates).
+
+io_parallel convolution is im2col plus the Dense kernel. For every output pixel hls4ml's
+generated ``fill_buffer`` copies the receptive field into a row of ``filt_height * filt_width *
+n_chan`` values, ordered (kernel row, kernel column, channel), with 0 where the window covers
+padding. ``padding='same'`` (and ``'causal'``) is done there, inside the layer: io_parallel
+inserts no ZeroPadding node. Each row then goes through the Dense arithmetic of
+`emulation.layers.dense.dense`:
+
+    acc = (accum_t) bias[f]
+    for i in <order>:  acc = (accum_t)(acc + (accum_t)(row[i] * weight[i, f]))
+    res[f] = (result_t) acc
+
+Strategies: Latency adds in the natural order (``conv_*_latency_cl``); Resource
+(``conv_*_resource_cl``) holds the weights transposed (filters first) and adds in the strided
+order of ``dense_resource_rf_leq_nin``; it is only correct for ReuseFactor <= n_in (the C++
+asserts it), so a larger ReuseFactor is refused here. A Conv with a 1-wide kernel becomes
+hls4ml's ``PointwiseConv1D/2D``: same arithmetic.
+
+Depthwise convolution (``depthwise_conv_*_latency_cl``): each channel is its own Dense with
+``filt_height * filt_width`` inputs and one output, products cast to accum_t, summed from the
+cast bias in kernel order. hls4ml supports it for Latency only (Resource asserts) and depth
+multiplier 1. Keras ``SeparableConv1D/2D`` is split by hls4ml into ``DepthwiseConv`` +
+``Conv``/``PointwiseConv`` nodes, each emulated on its own (hls4ml 1.3's Keras 3 converter
+cannot read a SeparableConv layer at all: it asks for a ``kernel`` attribute the layer lacks).
+A model holding both a DepthwiseConv1D and a DepthwiseConv2D does not compile in hls4ml 1.3:
+``nnet_sepconv1d_latency.h`` reuses the include guard of ``nnet_sepconv2d_latency.h``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from emulation.errors import UnsupportedLayerError
+from emulation.fixed import FixedType
+from emulation.layers.base import Context, Node, register
+from emulation.layers.dense import dense, dense_sum_order
+
+__all__ = [
+    "Pads",
+    "conv1d",
+    "conv2d",
+    "depthwise_conv1d",
+    "depthwise_conv2d",
+    "layer_geometry",
+    "output_size",
+    "windows_2d",
+]
+
+# Values of one im2col block (samples x pixels x window): 4 Mi float64 = 32 MiB.
+_BLOCK = 1 << 22
+
+Pads = tuple[int, int, int, int]
+
+
+def windows_2d(
+    x: np.ndarray,
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    pads: Pads,
+    pad_value: float = 0.0,
+) -> np.ndarray:
+    """im2col of ``(batch, height, width, chan)``: ``(batch, out_h, out_w, kh * kw * chan)``.
+
+    Rows are the windows of hls4ml's ``fill_buffer`` (``_compute_conv2d_im2col``), ordered
+    kernel row, kernel column, channel; ``pads`` is (top, bottom, left, right), filled with
+    ``pad_value``. The output height is ``(h + top + bottom - kh) // stride_h + 1`` (width
+    alike). Returns a new array (a copy, not a view).
+    """
+    kh, kw = kernel
+    sh, sw = strides
+    top, bottom, left, right = pads
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    # (batch, oh, ow, chan, kh, kw) -> (batch, oh, ow, kh, kw, chan)
+    win = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    batch, oh, ow, chan = win.shape[:4]
+    return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(
+        batch, oh, ow, kh * kw * chan
+    )
+
+
+def _samples_per_block(pixels: int, n_in: int) -> int:
+    return max(1, _BLOCK // max(1, pixels * n_in))
+
+
+def output_size(
+    size: tuple[int, ...], kernel: tuple[int, int], strides: tuple[int, int], pads: Pads
+) -> tuple[int, int]:
+    """Output (height, width) of hls4ml's im2col (``_compute_conv2d_im2col``, no dilation)."""
+    h = (size[0] + pads[0] + pads[1] - kernel[0]) // strides[0] + 1
+    w = (size[1] + pads[2] + pads[3] - kernel[1]) // strides[1] + 1
+    return h, w
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    *,
+    strides: tuple[int, int],
+    pads: Pads,
+    x_t: FixedType,
+    w_t: FixedType,
+    b_t: FixedType,
+    accum_t: FixedType,
+    result_t: FixedType,
+    order: Sequence[int] | np.ndarray | None = None,
+    ctx: Context | None = None,
+    point: str = "conv2d",
+) -> np.ndarray:
+    """``nnet::conv_2d_cl`` (io_parallel, Latency or Resource) on exact fixed-point values.
+
+    Parameters
+    ----------
+    x : (batch, height, width, n_chan) exact values of ``x_t`` (channels last).
+    w : (filt_height, filt_width, n_chan, n_filt) exact weights (Keras layout).
+    b : (n_filt,) exact biases.
+    strides, pads : (stride_h, stride_w); (top, bottom, left, right) zero padding.
+    order : order in which each filter adds the ``kh * kw * n_chan`` products
+        (`dense_sum_order`); None is the natural order.
+    ctx, point : overflow accounting under ``"<point>.accum_t"`` and ``"<point>.result_t"``.
+
+    Cast points (per output pixel and filter, as `emulation.layers.dense.dense`): the bias to
+    accum_t; each product ``row[i] * w[i, f]`` to accum_t; each running sum to accum_t; the
+    accumulator to result_t. Padding contributes products of 0.
+
+    Returns
+    -------
+    (batch, out_h, out_w, n_filt) float64 exact values of result_t.
+    """
+    kh, kw, n_chan, n_filt = w.shape
+    n_in = kh * kw * n_chan
+    w2 = np.asarray(w, dtype=np.float64).reshape(n_in, n_filt)
+    ctx = ctx if ctx is not None else Context()
+    oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    out = np.empty((x.shape[0], oh, ow, n_filt))
+    step = _samples_per_block(oh * ow, n_in)
+    for s0 in range(0, x.shape[0], step):
+        cols = windows_2d(x[s0 : s0 + step], (kh, kw), strides, pads)
+        y = dense(
+            cols.reshape(-1, n_in),
+            w2,
+            b,
+            x_t=x_t,
+            w_t=w_t,
+            b_t=b_t,
+            accum_t=accum_t,
+            result_t=result_t,
+            order=order,
+            ctx=ctx,
+            point=point,
+        )
+        out[s0 : s0 + step] = y.reshape(cols.shape[0], oh, ow, n_filt)
+    return out
+
+
+def conv1d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    *,
+    stride: int,
+    pads: tuple[int, int],
+    x_t: FixedType,
+    w_t: FixedType,
+    b_t: FixedType,
+    accum_t: FixedType,
+    result_t: FixedType,
+    order: Sequence[int] | np.ndarray | None = None,
+    ctx: Context | None = None,
+    point: str = "conv1d",
+) -> np.ndarray:
+    """``nnet::conv_1d_cl`` / ``pointwise_conv_1d_cl`` (io_parallel): `conv2d` of height 1.
+
+    ``x`` is (batch, width, n_chan), ``w`` (filt_width, n_chan, n_filt), ``pads`` (left,
+    right). Same cast points as `conv2d`. Returns (batch, out_width, n_filt).
+    """
+    y = conv2d(
+        x[:, None],
+        np.asarray(w)[None],
+        b,
+        strides=(1, stride),
+        pads=(0, 0, *pads),
+        x_t=x_t,
+        w_t=w_t,
+        b_t=b_t,
+        accum_t=accum_t,
+        result_t=result_t,
+        order=order,
+        ctx=ctx,
+        point=point,
+    )
+    return y[:, 0]
+
+
+def depthwise_conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    *,
+    strides: tuple[int, int],
+    pads: Pads,
+    x_t: FixedType,
+    w_t: FixedType,
+    b_t: FixedType,
+    accum_t: FixedType,
+    result_t: FixedType,
+    ctx: Context | None = None,
+    point: str = "depthwise_conv2d",
+) -> np.ndarray:
+    """``nnet::depthwise_conv_2d_latency_cl`` on exact fixed-point values.
+
+    Parameters
+    ----------
+    x : (batch, height, width, n_chan) exact values of ``x_t``.
+    w : (filt_height, filt_width, n_chan) exact weights (a trailing depth-multiplier axis of
+        1 is accepted).
+    b : (n_chan,) exact biases.
+
+    Each channel c is a Dense with ``kh * kw`` inputs: ``acc = (accum_t) b[c]``, then for each
+    kernel position in order ``acc = (accum_t)(acc + (accum_t)(x * w))``, then
+    ``(result_t) acc``. Returns (batch, out_h, out_w, n_chan).
+    """
+    kh, kw = w.shape[:2]
+    n_chan = x.shape[-1]
+    w3 = np.asarray(w, dtype=np.float64).reshape(kh * kw, n_chan)
+    b = np.asarray(b, dtype=np.float64).reshape(n_chan)
+    ctx = ctx if ctx is not None else Context()
+    oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    out = np.empty((x.shape[0], oh, ow, n_chan))
+    step = _samples_per_block(oh * ow, kh * kw * n_chan)
+    for s0 in range(0, x.shape[0], step):
+        cols = windows_2d(x[s0 : s0 + step], (kh, kw), strides, pads)
+        n = cols.shape[0]
+        # the window of channel c is every n_chan-th value of the im2col row
+        cols = cols.reshape(-1, kh * kw, n_chan)
+        for c in range(n_chan):
+            y = dense(
+                cols[:, :, c],
+                w3[:, c : c + 1],
+                b[c : c + 1],
+                x_t=x_t,
+                w_t=w_t,
+                b_t=b_t,
+                accum_t=accum_t,
+                result_t=result_t,
+                ctx=ctx,
+                point=point,
+            )
+            out[s0 : s0 + n, ..., c] = y.reshape(n, oh, ow)
+    return out
+
+
+def depthwise_conv1d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    *,
+    stride: int,
+    pads: tuple[int, int],
+    x_t: FixedType,
+    w_t: FixedType,
+    b_t: FixedType,
+    accum_t: FixedType,
+    result_t: FixedType,
+    ctx: Context | None = None,
+    point: str = "depthwise_conv1d",
+) -> np.ndarray:
+    """``nnet::depthwise_conv_1d_latency_cl``: `depthwise_conv2d` of height 1.
+
+    ``x`` is (batch, width, n_chan), ``w`` (filt_width, n_chan[, 1]), ``pads`` (left, right).
+    """
+    y = depthwise_conv2d(
+        x[:, None],
+        np.asarray(w)[None],
+        b,
+        strides=(1, stride),
+        pads=(0, 0, *pads),
+        x_t=x_t,
+        w_t=w_t,
+        b_t=b_t,
+        accum_t=accum_t,
+        result_t=result_t,
+        ctx=ctx,
+        point=point,
+    )
+    return y[:, 0]
+
+
+# --- adapters ---------------------------------------------------------------------------------
+
+
+def _refuse(node: Node, what: str, fix: str) -> UnsupportedLayerError:
+    return UnsupportedLayerError(f"layer {node.name!r} ({node.kind}) {what}; {fix}")
+
+
+def layer_geometry(node: Node) -> tuple[tuple[int, int], tuple[int, int], Pads, tuple[int, int]]:
+    """Kernel, strides, pads and output (height, width) of a 1D or 2D conv/pool node."""
+    a = node.attrs
+    if a.get("data_format", "channels_last") != "channels_last":
+        raise _refuse(
+            node,
+            f"uses data_format={a.get('data_format')!r}",
+            "the emulator reproduces channels_last only (hls4ml's io_parallel convolutions "
+            "have no channels_first kernels): use channels_last",
+        )
+    two_d = "2D" in node.kind
+    kernel = (
+        int(a.get("filt_height", a.get("pool_height", 1))) if two_d else 1,
+        int(a.get("filt_width", a.get("pool_width", 1))),
+    )
+    strides = (int(a.get("stride_height", 1)) if two_d else 1, int(a["stride_width"]))
+    pads = (
+        int(a.get("pad_top", 0)) if two_d else 0,
+        int(a.get("pad_bottom", 0)) if two_d else 0,
+        int(a.get("pad_left", 0)),
+        int(a.get("pad_right", 0)),
+    )
+    out = (node.output_shape[0], node.output_shape[1]) if two_d else (1, node.output_shape[0])
+    return kernel, strides, pads, out
+
+
+def _check_output(node: Node, y: np.ndarray) -> None:
+    if tuple(y.shape[1:]) != tuple(node.output_shape):
+        # hls4ml's im2col ignores dilation: its windows would not match Keras's output
+        raise _refuse(
+            node,
+            f"computes {tuple(y.shape[1:])} values from its kernel, strides and padding but "
+            f"hls4ml declares {tuple(node.output_shape)} (dilation is not supported)",
+            "use dilation_rate=1",
+        )
+
+
+def _strategy(node: Node) -> str:
+    strategy = str(node.attrs.get("strategy", "latency")).lower()
+    if strategy not in ("latency", "resource"):
+        raise _refuse(
+            node,
+            f"uses strategy {strategy!r}",
+            "the emulator supports Latency and Resource: set Strategy to one of those",
+        )
+    if (node.attrs.get("product_type") or "mult") != "mult":
+        raise _refuse(
+            node,
+            f"uses nnet::product::{node.attrs['product_type']} (binary, ternary or exponent "
+            "weights)",
+            "the emulator supports ordinary fixed-point products: give it fixed-point weights",
+        )
+    return strategy
+
+
+@register("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "Conv2DBatchnorm")
+def conv_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
+    """Conv node -> `conv2d`, with hls4ml's strategy, reuse factor and weight layout."""
+    kernel, strides, pads, _ = layer_geometry(node)
+    strategy = _strategy(node)
+    x = inputs[0]
+    if x.ndim == 3:
+        x = x[:, None]
+    n_chan = x.shape[-1]
+    n_in = kernel[0] * kernel[1] * n_chan
+    w = node.weights["weight"]
+    if node.attrs.get("_weights_transposed", False):
+        w = np.moveaxis(w, 0, -1)  # Resource strategy: hls4ml holds (n_filt, *kernel, n_chan)
+    w = w.reshape(kernel[0], kernel[1], n_chan, -1)
+    reuse = int(node.attrs.get("reuse_factor", 1))
+    if strategy == "resource" and reuse > n_in:
+        raise _refuse(
+            node,
+            f"uses Resource strategy with ReuseFactor {reuse} > {n_in} (kernel size x "
+            "channels); hls4ml's conv_resource kernel asserts ReuseFactor <= that and the C "
+            "simulation aborts",
+            f"choose a ReuseFactor of at most {n_in}",
+        )
+    y = conv2d(
+        x,
+        w,
+        node.weights["bias"],
+        strides=strides,
+        pads=pads,
+        x_t=node.input_types[0],
+        w_t=node.types["weight_t"],
+        b_t=node.types["bias_t"],
+        accum_t=node.types["accum_t"],
+        result_t=node.types["result_t"],
+        order=dense_sum_order(n_in, strategy, reuse),
+        ctx=ctx,
+        point=node.name,
+    )
+    if "2D" not in node.kind:
+        y = y[:, 0]
+    _check_output(node, y)
+    return y
+
+
+@register("DepthwiseConv1D", "DepthwiseConv2D")
+def depthwise_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
+    """DepthwiseConv node -> `depthwise_conv2d` (Latency only, depth multiplier 1)."""
+    kernel, strides, pads, _ = layer_geometry(node)
+    if _strategy(node) != "latency":
+        raise _refuse(
+            node,
+            "uses Resource strategy; hls4ml's io_parallel depthwise convolution exists for "
+            "Latency only (depthwise_conv_*_cl asserts otherwise)",
+            "set Strategy: Latency for this layer",
+        )
+    x = inputs[0]
+    if x.ndim == 3:
+        x = x[:, None]
+    n_chan = x.shape[-1]
+    if int(node.attrs.get("depth_multiplier", 1)) != 1:
+        raise _refuse(
+            node,
+            f"has depth_multiplier {node.attrs.get('depth_multiplier')}; hls4ml's depthwise "
+            "kernel supports only 1",
+            "use depth_multiplier=1",
+        )
+    w = node.weights["weight"].reshape(kernel[0], kernel[1], n_chan)
+    y = depthwise_conv2d(
+        x,
+        w,
+        node.weights["bias"],
+        strides=strides,
+        pads=pads,
+        x_t=node.input_types[0],
+        w_t=node.types["weight_t"],
+        b_t=node.types["bias_t"],
+        accum_t=node.types["accum_t"],
+        result_t=node.types["result_t"],
+        ctx=ctx,
+        point=node.name,
+    )
+    if "2D" not in node.kind:
+        y = y[:, 0]
+    _check_output(node, y)
+    return y
