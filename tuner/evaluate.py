@@ -23,7 +23,7 @@ from emulation.graph import Graph, build_graph, decimal_text_values
 from emulation.layers.base import Node
 from emulation.model import EmulatedModel
 from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
-from tuner.metrics import Target, evaluate
+from tuner.metrics import ConfidentTarget, Target, evaluate
 from tuner.search import Evaluation
 from tuner.space import Candidate, Point
 
@@ -63,7 +63,7 @@ class Evaluator:
         base_graph: Graph,
         base_config: Mapping,
         ref: Reference,
-        target: Target,
+        target: Target | ConfidentTarget,
         objective: str = "bops",
         jobs: int = 1,
         on_evaluation=None,

@@ -7,13 +7,15 @@ whether it is met.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from emulation.errors import ConfigError
 
-__all__ = ["METRICS", "Target", "evaluate", "top_class"]
+__all__ = ["METRICS", "ConfidentTarget", "Target", "evaluate", "top_class", "wilson_lower"]
 
 METRICS = ("agreement", "accuracy", "mae", "mse")
 HIGHER_IS_BETTER = {"agreement": True, "accuracy": True, "mae": False, "mse": False}
@@ -119,3 +121,49 @@ class Target:
     def __str__(self) -> str:
         op = ">=" if self.higher_is_better else "<="
         return f"{self.metric} {op} {self.bound:g}" if self.bound is not None else self.metric
+
+
+def wilson_lower(share: float, n: int, confidence: float) -> float:
+    """One-sided Wilson lower confidence bound of a share measured on ``n`` samples."""
+    if n <= 0 or math.isnan(share):
+        return math.nan
+    z = NormalDist().inv_cdf(confidence)
+    z2n = z * z / n
+    centre = share + z2n / 2
+    spread = z * math.sqrt(share * (1 - share) / n + z2n / (4 * n))
+    return (centre - spread) / (1 + z2n)
+
+
+@dataclass(frozen=True)
+class ConfidentTarget:
+    """The target as the search applies it on calibration data, so that it still holds on
+    data the search never saw.
+
+    A share (agreement, accuracy) must meet the bound with ``confidence`` (its one-sided Wilson
+    lower bound over the ``n`` calibration samples): 0 disagreements in 105 samples prove
+    agreement >= 0.975, not 0.99. An error (mae, mse) must stay below ``1 - margin`` of the
+    bound.
+    """
+
+    target: Target
+    n: int
+    confidence: float = 0.95
+    margin: float = 0.5
+
+    @property
+    def metric(self) -> str:
+        return self.target.metric
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.target.higher_is_better
+
+    def met(self, value: float) -> bool:
+        if self.higher_is_better:
+            return self.target.met(wilson_lower(value, self.n, self.confidence))
+        return self.target.tightened(self.margin).met(value)
+
+    def __str__(self) -> str:
+        if self.higher_is_better:
+            return f"{self.target} with {self.confidence:.0%} confidence on {self.n} samples"
+        return str(self.target.tightened(self.margin))

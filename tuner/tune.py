@@ -24,7 +24,7 @@ from emulation.layers.base import Node
 from emulation.model import EmulatedModel
 from tuner.cost import network_cost
 from tuner.evaluate import Evaluator, Reference
-from tuner.metrics import Target, top_class
+from tuner.metrics import ConfidentTarget, Target, top_class
 from tuner.profile import (
     WEIGHT_VARIABLES,
     clean_template,
@@ -54,8 +54,9 @@ class TuneOptions:
     seed: int = 0
     validation_share: float = 0.3
     start_fractional: int = 10
-    # share of the allowed loss kept in reserve while searching on calibration data, so the
-    # result still meets the target on data it was not tuned on
+    # how the target is applied on calibration data so that it holds on unseen data: shares
+    # must meet it with this confidence; errors must stay below (1 - margin) of the bound
+    confidence: float = 0.95
     calibration_margin: float = 0.5
     # integer bits tried for the uniform baseline (None: around what the widest range needs)
     uniform_integer_bits: tuple[int, ...] | None = None
@@ -132,7 +133,9 @@ class _Job:
             float(np.mean(top_class(y_float) == labels)) if labels is not None else None
         )
         self.target = options.target.resolve(self.float_accuracy)
-        self.search_target = self.target.tightened(options.calibration_margin)
+        self.search_target = ConfidentTarget(
+            self.target, len(self.cal), options.confidence, options.calibration_margin
+        )
         lab = (lambda idx: labels[idx]) if labels is not None else (lambda idx: None)
         self.ref_cal = Reference(x[self.cal], y_float[self.cal], lab(self.cal))
         self.ref_val = Reference(x[self.val], y_float[self.val], lab(self.val))

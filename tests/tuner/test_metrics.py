@@ -73,3 +73,22 @@ def test_nan_never_meets():
     """A candidate that could not be evaluated (NaN) misses every target."""
     assert not Target("agreement", 0.5).met(float("nan"))
     assert not Target("mae", 1.0).met(float("nan"))
+
+
+def test_wilson_bound_of_a_perfect_small_sample():
+    """0 misses in 105 samples proves about 97.5 % at 95 % confidence, not 99 %."""
+    from tuner.metrics import wilson_lower
+
+    assert wilson_lower(1.0, 105, 0.95) == pytest.approx(1 / (1 + 1.6449**2 / 105), abs=1e-4)
+    assert wilson_lower(0.99, 10_000, 0.95) > 0.988
+
+
+def test_confident_target_needs_enough_samples():
+    """The search's target: a share must hold with confidence; an error keeps a reserve."""
+    from tuner.metrics import ConfidentTarget
+
+    small = ConfidentTarget(Target("agreement", 0.99), n=105)
+    large = ConfidentTarget(Target("agreement", 0.99), n=100_000)
+    assert not small.met(1.0) and large.met(0.995)
+    assert ConfidentTarget(Target("mae", 0.01), n=10).met(0.004)
+    assert not ConfidentTarget(Target("mae", 0.01), n=10).met(0.006)

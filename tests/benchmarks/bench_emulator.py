@@ -1,0 +1,127 @@
+"""Emulator speed against hls4ml's own C simulation and float Keras, in the same run.
+
+On the jet-tagging 16-64-32-32-5 MLP and the MNIST 784-256-256-10 MLP of ``../shared/realdata``
+(10,000 synthetic samples, one config with 16-bit types and explicit softmax input):
+
+- (a) hls4ml convert + write + g++ compile + predict (goal: emulator at least 100x faster),
+- (b) hls4ml predict alone on the compiled model (goal: at least 10x faster),
+- (c) float ``model.predict`` (goal: at most 5x slower),
+
+and the peak memory of emulating 100,000 MNIST samples (goal: under 2 GB). Outputs are checked
+equal to the C simulation's before anything is timed.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+REPO = Path(__file__).resolve().parents[2]
+REALDATA = Path(os.environ.get("APTUNE_REALDATA", REPO.parent / "shared" / "realdata"))
+N = 10_000
+
+
+def _config(model) -> dict:
+    import hls4ml
+
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    for layer in cfg["LayerName"].values():
+        for key, value in layer.get("Precision", {}).items():
+            if value == "auto":
+                layer["Precision"][key] = "ap_fixed<16,6>" if key != "accum" else "ap_fixed<32,12>"
+    return cfg
+
+
+def _best(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _bench(name: str, model, x: np.ndarray) -> None:
+    import hls4ml
+
+    from emulation.model import EmulatedModel
+
+    cfg = _config(model)
+    em = EmulatedModel(model, cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=cfg, backend="Vivado", io_type="io_parallel", output_dir=tmp
+        )
+        hls_model.compile()
+        y_hls = np.asarray(hls_model.predict(x)).reshape(len(x), -1)
+        full = time.perf_counter() - start
+        y_em = np.asarray(em.predict(x)).reshape(len(x), -1)
+        same = int(np.sum(y_em == y_hls))
+        print(f"{name}: emulator == C simulation on {same} of {y_hls.size} values")
+        t_em = _best(lambda: em.predict(x))
+        t_hls = _best(lambda: hls_model.predict(x), repeat=1)
+    x32 = x.astype(np.float32)
+    model.predict(x32[:10], verbose=0)
+    t_float = _best(lambda: model.predict(x32, batch_size=1024, verbose=0))
+    print(f"  emulator predict, {len(x):,} samples: {t_em:.3f} s")
+    for label, t, goal in [
+        ("(a) hls4ml convert+compile+predict", full, 100.0),
+        ("(b) hls4ml predict (compiled)", t_hls, 10.0),
+        ("(c) float Keras predict", t_float, 1 / 5),
+    ]:
+        ratio = t / t_em
+        verdict = "meets" if ratio >= goal else "MISSES"
+        print(
+            f"  {label}: {t:.3f} s; emulator / this: {1 / ratio:.3g} of the time, "
+            f"{ratio:.3g}x faster ({verdict} the goal of {goal:.3g}x)"
+        )
+
+
+def _peak_memory_child(json_path: str) -> None:
+    """Run in a subprocess: emulate 100,000 MNIST samples and print the peak RSS."""
+    from emulation.keras_io import load_model
+    from emulation.model import EmulatedModel
+
+    model = load_model(json_path)
+    em = EmulatedModel(model, _config(model))
+    x = np.random.default_rng(0).uniform(0, 1, size=(100_000, 784))
+    em.predict(x)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(
+        f"  peak memory emulating 100,000 MNIST samples: {peak:.2f} GB "
+        f"(input alone 0.63 GB; {'meets' if peak < 2 else 'MISSES'} the 2 GB goal)"
+    )
+
+
+def main() -> None:
+    from emulation.keras_io import load_model
+
+    warnings.simplefilter("ignore")
+    if not REALDATA.is_dir():
+        print(f"real models not found at {REALDATA}: emulator benchmark skipped")
+        return
+    rng = np.random.default_rng(0)
+    jet = load_model(REALDATA / "jet_KERAS_3layer" / "KERAS_3layer.json")
+    _bench("jet 16-64-32-32-5", jet, rng.normal(size=(N, 16)))
+    mnist_json = REALDATA / "mnist_mlp" / "KERAS_mnist_mlp.json"
+    _bench("MNIST 784-256-256-10", load_model(mnist_json), rng.uniform(0, 1, size=(N, 784)))
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.benchmarks.bench_emulator import _peak_memory_child as f; "
+            f"f({str(mnist_json)!r})",
+        ],
+        check=True,
+        cwd=REPO,
+    )
