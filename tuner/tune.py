@@ -315,7 +315,10 @@ def shrink_tables(result: SearchResult, layers: list[str], job: _Job) -> SearchR
                 trial = Candidate.of(best.candidate.type_map, sizes)
                 (ev,) = job.evaluator([trial], "tables")
                 result.evaluations.append(ev)
-                if not (ev.met and ev.key <= best.key):
+                clean = (
+                    ev.met and not _check(job.model, trial.to_config(job.base_config))["findings"]
+                )
+                if not (clean and ev.key <= best.key):
                     break
                 best, size = ev, size // 2
     except KeyboardInterrupt:
@@ -333,6 +336,19 @@ def _check(model, config: Mapping) -> dict:
         "counts": result.counts(),
         "findings": [asdict(f) for f in result.findings if f.severity != "note"],
     }
+
+
+MAX_CHECKED = 25
+
+
+def _cheapest_clean(result: SearchResult, job: _Job) -> Evaluation | None:
+    """The cheapest candidate meeting the target in which `aptune check` finds no error (the
+    descent may reach configs whose softmax resolution `check` calls unsafe)."""
+    met = sorted((e for e in result.evaluations if e.met), key=lambda e: e.key)
+    for ev in met[:MAX_CHECKED]:
+        if not _check(job.model, ev.candidate.to_config(job.base_config))["counts"]["error"]:
+            return ev
+    return result.best
 
 
 def _candidate_record(ev: Evaluation) -> dict:
@@ -390,6 +406,7 @@ def tune(
     if result.best is not None and not result.interrupted:
         notify("table sizes")
         result = shrink_tables(result, table_layers(job.graph), job)
+        result.best = _cheapest_clean(result, job)
     search_seconds = time.perf_counter() - started
     n_eval = len(result.evaluations)
 
@@ -400,7 +417,7 @@ def tune(
         final.update(job.measure(config, "aptune"))
         final["types"] = result.best.candidate.describe()
         final["overflows"] = job.overflows(config)
-        final["check"] = _check(model, config)
+        final["check"] = _check(model, config)  # clean by construction; recorded for the report
     else:
         best_seen = max(result.evaluations, key=lambda e: e.score, default=None)
         final["best_metric"] = best_seen.metric if best_seen else math.nan

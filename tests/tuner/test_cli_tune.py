@@ -42,6 +42,8 @@ def test_tune_writes_a_config_hls4ml_reads(files, capsys):
             "--project",
             "--seed",
             "1",
+            "--target",
+            "0.95",
         ]
     )
     assert code == 0, capsys.readouterr().err
