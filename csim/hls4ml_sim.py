@@ -18,7 +18,6 @@ project's manifest.
 from __future__ import annotations
 
 import contextlib
-import copy
 import ctypes
 import functools
 import io
@@ -27,7 +26,6 @@ import os
 import shutil
 import subprocess
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,8 +36,9 @@ import numpy as np
 from csim.cache import FORMAT, MANIFEST, cache_root, lock, sim_key
 from csim.progress import Progress
 from emulation.config import read_config
-from emulation.errors import ConfigError, DataError, ToolError, UnsupportedLayerError
+from emulation.errors import DataError, ToolError, UnsupportedLayerError
 from emulation.files import atomic_write_text
+from emulation.graph import convert
 
 __all__ = [
     "GXX_MISSING",
@@ -91,36 +90,9 @@ def _hls4ml_version() -> str:
 def convert_project(
     model: Any, config: Mapping[str, Any], output_dir: Path, *, backend: str = "Vivado"
 ) -> Any:
-    """hls4ml's ModelGraph of ``model`` (``io_parallel``) with its project in ``output_dir``.
-
-    hls4ml's printout is swallowed and its warnings become Python warnings; conversion
-    failures become `ConfigError` or `UnsupportedLayerError`, as in `emulation.graph.convert`.
-    """
-    import hls4ml
-
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
-            hls_model = hls4ml.converters.convert_from_keras_model(
-                model,
-                hls_config=copy.deepcopy(dict(config)),
-                backend=backend,
-                io_type="io_parallel",
-                output_dir=str(output_dir),
-            )
-    except Exception as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        if "nsupported" in message:
-            raise UnsupportedLayerError(
-                f"hls4ml cannot convert this model: {message}; replace or remove that layer"
-            ) from exc
-        raise ConfigError(
-            f"hls4ml could not convert the model with this config: {message}"
-        ) from exc
-    for line in printed.getvalue().splitlines():
-        if line.startswith("WARNING"):
-            warnings.warn(f"hls4ml: {line}", stacklevel=3)
-    return hls_model
+    """hls4ml's ModelGraph of ``model`` (``io_parallel``) with its project in ``output_dir``,
+    converted exactly as the emulator converts it (`emulation.graph.convert`)."""
+    return convert(model, config, output_dir=output_dir, backend=backend)
 
 
 # -------------------------------------------------------------------------------- manifest

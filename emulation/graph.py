@@ -248,32 +248,38 @@ def _mark_fused_batchnorm(model: Any, nodes: list[Node]) -> list[Node]:
     ]
 
 
-def convert(model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
-    """hls4ml's ModelGraph of ``model`` (Vivado, io_parallel), written and compiled nowhere.
+def convert(
+    model: Any,
+    hls_config: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+    backend: str = "Vivado",
+) -> Any:
+    """hls4ml's ModelGraph of ``model`` (``io_parallel``), compiled nowhere.
 
-    hls4ml's printed warnings (an invalid ReuseFactor it replaced, ...) become Python warnings.
+    Without ``output_dir`` nothing is written either (hls4ml only needs a path to write to
+    later). hls4ml's printed warnings (an invalid ReuseFactor it replaced, ...) become Python
+    warnings; its conversion failures become `ConfigError` or `UnsupportedLayerError`.
     """
     import hls4ml
 
     config = copy.deepcopy(_read_hls_config(hls_config))
-    # hls4ml only needs an output path to write to later; nothing is written at conversion
-    unused_dir = str(Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}")
+    if output_dir is None:
+        output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
     printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-            # NumPy 2 deprecation raised inside hls4ml's reading of Keras variables: not ours
-            warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept")
+        with contextlib.redirect_stdout(printed):
             hls_model = hls4ml.converters.convert_from_keras_model(
                 model,
                 hls_config=config,
-                backend="Vivado",
+                backend=backend,
                 io_type="io_parallel",
-                output_dir=unused_dir,
+                output_dir=str(output_dir),
             )
     except UnsupportedLayerError:
         raise
     except Exception as exc:
-        message = str(exc).strip() or type(exc).__name__
+        message = " ".join(str(exc).split()) or type(exc).__name__
         if "nsupported" in message:
             raise UnsupportedLayerError(
                 f"hls4ml cannot convert this model: {message}; replace or remove that layer"
