@@ -15,20 +15,12 @@ import numpy as np
 
 from emulation.errors import ConfigError
 from reports.profiling import activations_profile, weights_profile
+from tuner.tune import hls4ml_default_config
 
 __all__ = ["MAX_PROFILE_SAMPLES", "add_profiles", "hls4ml_default_config"]
 
 #: Samples the activation profiles are computed on (a seeded subset when there are more).
 MAX_PROFILE_SAMPLES = 300
-
-
-def hls4ml_default_config(model: Any) -> dict:
-    """hls4ml's default config for ``model``, as the tuner's 'hls4ml default' baseline uses."""
-    import hls4ml
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
 
 
 def _subset(x: np.ndarray, samples: int, seed: int) -> np.ndarray:

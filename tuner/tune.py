@@ -35,7 +35,7 @@ from tuner.profile import (
 from tuner.search import Evaluation, SearchResult, greedy_search
 from tuner.space import Candidate, Point, integer_bits
 
-__all__ = ["TuneOptions", "TuneResult", "split_indices", "tune"]
+__all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "split_indices", "tune"]
 
 MIN_SAMPLES = 10
 # Largest value of each tabulated activation on its table's input range.
@@ -105,10 +105,14 @@ def _float_outputs(model, x: np.ndarray) -> np.ndarray:
     return np.asarray(y, dtype=np.float64).reshape(len(x), -1)
 
 
-def _hls4ml_default(model) -> dict:
+def hls4ml_default_config(model) -> dict:
+    """hls4ml's default config (``config_from_keras_model(granularity='name')``): the
+    'hls4ml default' baseline and the starting template of the search."""
     import hls4ml
 
-    return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
 
 
 def _uniform_config(model, width: int, integer: int) -> dict:
@@ -139,7 +143,7 @@ class _Job:
         lab = (lambda idx: labels[idx]) if labels is not None else (lambda idx: None)
         self.ref_cal = Reference(x[self.cal], y_float[self.cal], lab(self.cal))
         self.ref_val = Reference(x[self.val], y_float[self.val], lab(self.val))
-        self.template = clean_template(_hls4ml_default(model))
+        self.template = clean_template(hls4ml_default_config(model))
         self.ranges, self.base_config, self.graph = observe_ranges(
             model, self.template, self.ref_cal.x
         )
@@ -153,7 +157,7 @@ class _Job:
             options.jobs,
             on_evaluation=progress,
         )
-        self.points = [p for p in configurable_points(self.graph, self.template)]
+        self.points = configurable_points(self.graph, self.template)
         self.accums = [p for p in self.points if is_multiplier_accum(self.graph.node(p.layer), p)]
         self.searched = [
             p for p in self.points if p not in self.accums and self._range_of(p) is not None
