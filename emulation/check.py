@@ -33,11 +33,11 @@ from typing import Any
 import numpy as np
 
 from emulation.config import ignored_keys, read_config, unknown_keys
-from emulation.fixed import FixedType
+from emulation.fixed import FixedType, Overflow
 from emulation.graph import Graph, build_graph
 from emulation.layers.base import Node
 
-__all__ = ["SEVERITIES", "CheckResult", "Finding", "LayerRow", "check"]
+__all__ = ["SEVERITIES", "CheckResult", "Finding", "LayerRow", "check", "graph_findings"]
 
 SEVERITIES = ("note", "warning", "error")
 
@@ -480,7 +480,12 @@ def _row(cfg: Mapping[str, Any], node: Node) -> LayerRow:
 
 # ------------------------------------------------------------------------------- data
 def _data_findings(
-    cfg: Mapping[str, Any], graph: Graph, model: Any, X: Any, float_outputs: Any
+    cfg: Mapping[str, Any],
+    graph: Graph,
+    model: Any,
+    X: Any,
+    float_outputs: Any,
+    bound: float | None,
 ) -> tuple[dict[str, Any], list[Finding]]:
     from emulation.model import EmulatedModel
 
@@ -511,12 +516,17 @@ def _data_findings(
                 if t is not None and type_name in ("result_t", "accum_t")
                 else f"give {layer}'s input a narrower or better-scaled type"
             )
+            # a saturating type clips by design (the tuner picks one so that a rare outlier
+            # clips); wrap-around flips signs, and SAT_ZERO drops the value
+            clips = t is not None and t.overflow in (Overflow.SAT, Overflow.SAT_SYM)
             findings.append(
                 Finding(
-                    "warning",
+                    "note" if clips else "warning",
                     "overflow",
                     layer,
-                    f"{p.count} of {p.total} values ({p.share:.1%}) overflow at {key}"
+                    f"{p.count} of {p.total} values ({p.share:.1%}) "
+                    + ("saturate" if clips else "overflow")
+                    + f" at {key}"
                     + (f" ({t.to_hls()}, max {t.max:g})" if t is not None else "")
                     + f"; largest |value| {p.max_abs:g}",
                     fix,
@@ -536,12 +546,12 @@ def _data_findings(
     ref = np.asarray(float_outputs, dtype=np.float64).reshape(y.shape[0], -1)
     agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
     data["agreement"] = agreement
-    if agreement < _AGREEMENT:
-        data["first_loss"] = _first_loss(cfg, graph, model, X, ref)
+    if bound is not None and agreement < bound:
+        data["first_loss"] = _first_loss(cfg, graph, model, X, ref, bound)
         where = f"; the first overflow is at {first_overflow}" if first_overflow else ""
         if data["first_loss"]:
             where += (
-                f"; the first layer whose own types lose {_AGREEMENT:.0%} agreement (the "
+                f"; the first layer whose own types lose {bound:.0%} agreement (the "
                 f"config up to it, wide types after it) is {data['first_loss']}"
             )
         same = "; every output row is identical" if data["identical_rows"] else ""
@@ -597,9 +607,10 @@ def _agreement_with(cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.n
 
 
 def _first_loss(
-    cfg: Mapping[str, Any], graph: Graph, model: Any, X: Any, ref: np.ndarray
+    cfg: Mapping[str, Any], graph: Graph, model: Any, X: Any, ref: np.ndarray, bound: float
 ) -> str | None:
-    """The first layer whose own types lose `_AGREEMENT`, by bisection over the graph.
+    """The first layer whose own types lose the agreement ``bound``, by bisection over the
+    graph.
 
     The config is applied to the first k layers and wide types to the rest; the smallest k
     whose agreement falls below the target names the layer. None when even the wide
@@ -608,13 +619,13 @@ def _first_loss(
     x = np.asarray(X, dtype=np.float64)[:_LOCALISE_SAMPLES]
     r = ref[: len(x)]
     try:
-        if _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r) < _AGREEMENT:
+        if _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r) < bound:
             return None
         lo, hi = 0, len(graph.nodes)  # agreement holds with lo nodes kept, fails with hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
             config = _reference_config(cfg, graph, model, mid)
-            if _agreement_with(config, model, x, r) >= _AGREEMENT:
+            if _agreement_with(config, model, x, r) >= bound:
                 lo = mid
             else:
                 hi = mid
@@ -624,11 +635,18 @@ def _first_loss(
 
 
 # ------------------------------------------------------------------------------ entry
+def graph_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
+    """The findings that follow from hls4ml's graph alone (reuse factors, softmax, weights):
+    no data, no config keys; cheap enough to run on every candidate of a search."""
+    return _reuse_findings(cfg, graph) + _softmax_findings(cfg, graph) + _weight_findings(graph)
+
+
 def check(
     model: Any,
     hls_config: Mapping[str, Any] | str | os.PathLike[str],
     X: Any = None,
     float_outputs: Any = None,
+    agreement: float | None = _AGREEMENT,
 ) -> CheckResult:
     """Check what hls4ml will do with ``hls_config`` for ``model``.
 
@@ -638,6 +656,8 @@ def check(
     hls_config : HLSConfig dict, a YAML file holding it, or an hls4ml project file.
     X : optional input samples; adds overflow statistics and the top-class agreement.
     float_outputs : optional float Keras outputs for ``X`` (computed from ``model`` if omitted).
+    agreement : top-class agreement with float Keras below which ``X`` gives a finding (None:
+        none; e.g. a tuner that met another metric).
 
     Returns
     -------
@@ -653,13 +673,10 @@ def check(
         # hls4ml's printed warnings (a replaced ReuseFactor) become findings below
         warnings.filterwarnings("ignore", message="hls4ml: ")
         graph = build_graph(model, cfg)
-    findings = _config_findings(cfg, graph, model)
-    findings += _reuse_findings(cfg, graph)
-    findings += _softmax_findings(cfg, graph)
-    findings += _weight_findings(graph)
+    findings = _config_findings(cfg, graph, model) + graph_findings(cfg, graph)
     data = None
     if X is not None:
-        data, more = _data_findings(cfg, graph, model, X, float_outputs)
+        data, more = _data_findings(cfg, graph, model, X, float_outputs, agreement)
         findings += more
     order = {s: -i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: order[f.severity])  # stable: errors first, then model order

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
 
+from emulation.check import graph_findings
 from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType
 from emulation.graph import Graph, build_graph, decimal_text_values
@@ -39,19 +40,35 @@ class Reference:
     labels: np.ndarray | None = None
 
 
-def emulated_metric(graph: Graph | None, ref: Reference, metric: str) -> float:
-    """The metric of the emulated graph on ``ref`` (runs in a worker).
+def emulated_metric(
+    graph: Graph | None,
+    ref: Reference,
+    metric: str,
+    watched: Collection[str] = (),
+    strict: bool = False,
+) -> tuple[float, str, float]:
+    """The metric of the emulated graph on ``ref``, and of the ``watched`` cast points the
+    one where the largest share of values overflowed, with that share (runs in a worker).
 
     NaN for a candidate hls4ml's C++ cannot realise (e.g. a softmax table larger than its
     index type can address): the search treats it as missing the target.
     """
     if graph is None:
-        return math.nan
+        return math.nan, "", 0.0
+    em = EmulatedModel.from_graph(graph)
     try:
-        y = EmulatedModel.from_graph(graph).predict(ref.x)
+        y = em.predict(ref.x)
     except (ConfigError, UnsupportedLayerError):
-        return math.nan
-    return evaluate(metric, y, ref.y_float, ref.labels)
+        return math.nan, "", 0.0
+    seen = [(name, p) for name, p in em.overflows.items() if name in watched]
+    worst = max(seen, key=lambda kv: kv[1].share, default=("", None))
+    share = worst[1].share if worst[1] is not None else 0.0
+    return evaluate(metric, y, ref.y_float, ref.labels, strict=strict), worst[0], share
+
+
+# Saturation may clip rare outliers (the issue's words); a type that clips more than this share
+# of a point's calibration values fits those samples and fails on the next ones.
+RARE_OVERFLOW = 0.01
 
 
 class Evaluator:
@@ -67,6 +84,7 @@ class Evaluator:
         objective: str = "bops",
         jobs: int = 1,
         on_evaluation=None,
+        watched: Collection[str] = (),
     ):
         self.model = model
         self.base_graph = base_graph
@@ -77,6 +95,9 @@ class Evaluator:
         self.objective = objective
         self.jobs = jobs
         self.on_evaluation = on_evaluation
+        # the cast points the tuner sets: too many overflows there refuse a candidate (other
+        # points saturate by hls4ml's design, e.g. the stable softmax's normalised input)
+        self.watched = frozenset(watched)
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
         self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
 
@@ -148,22 +169,44 @@ class Evaluator:
         secondary = cost.lut if self.objective != "lut" else cost.bops
         return cost.objective(self.objective), secondary
 
-    def metrics(self, graphs: Sequence[Graph], ref: Reference | None = None) -> list[float]:
-        """The metric of each graph on ``ref`` (default: the calibration data), in parallel."""
-        ref = ref or self.ref
-        metric = self.target.metric
+    def flaw(self, candidate: Candidate, graph: Graph | None) -> str:
+        """The first finding above a note that `aptune check` reports on the candidate's graph
+        ("" when clean): a softmax too coarse, weights that wrap or mostly round to zero."""
+        if graph is None:
+            return ""
+        for f in graph_findings(candidate.to_config(self.base_config), graph):
+            if f.severity != "note":
+                return f"{f.severity} {f.code} at {f.layer}"
+        return ""
+
+    def metrics(
+        self, graphs: Sequence[Graph], ref: Reference | None = None, *, strict: bool = False
+    ) -> list[float]:
+        """The metric of each graph on ``ref`` (default: the calibration data), in parallel;
+        ``strict``: as the search judges it (see `tuner.metrics.evaluate`)."""
+        return [m for m, _, _ in self._emulate(graphs, ref or self.ref, strict)]
+
+    def _emulate(
+        self, graphs: Sequence[Graph | None], ref: Reference, strict: bool
+    ) -> list[tuple[float, str, float]]:
+        args = (ref, self.target.metric, self.watched, strict)
         if self._parallel is None or len(graphs) == 1:
-            return [emulated_metric(g, ref, metric) for g in graphs]
-        return list(self._parallel(delayed(emulated_metric)(g, ref, metric) for g in graphs))
+            return [emulated_metric(g, *args) for g in graphs]
+        return list(self._parallel(delayed(emulated_metric)(g, *args) for g in graphs))
 
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         graphs = [self.graph(c) for c in candidates]
-        values = self.metrics(graphs)
         out = []
-        for c, g, m in zip(candidates, graphs, values, strict=True):
+        for c, g, (m, point, share) in zip(
+            candidates, graphs, self._emulate(graphs, self.ref, True), strict=True
+        ):
             cost, tiebreak = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
-            ev = Evaluation(c, m, score, cost, tiebreak, self.target.met(m), phase)
+            met = self.target.met(m)
+            flaw = self.flaw(c, g) if met else ""
+            if met and not flaw and share > RARE_OVERFLOW:
+                flaw = f"{share:.1%} of the values at {point} overflow"
+            ev = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
             out.append(ev)
             if self.on_evaluation is not None:
                 self.on_evaluation(ev)

@@ -15,7 +15,15 @@ import numpy as np
 
 from emulation.errors import ConfigError
 
-__all__ = ["METRICS", "ConfidentTarget", "Target", "evaluate", "top_class", "wilson_lower"]
+__all__ = [
+    "METRICS",
+    "ConfidentTarget",
+    "Target",
+    "evaluate",
+    "tied_top",
+    "top_class",
+    "wilson_lower",
+]
 
 METRICS = ("agreement", "accuracy", "mae", "mse")
 HIGHER_IS_BETTER = {"agreement": True, "accuracy": True, "mae": False, "mse": False}
@@ -29,16 +37,36 @@ def top_class(y: np.ndarray) -> np.ndarray:
     return np.argmax(y, axis=1)
 
 
+def tied_top(y: np.ndarray) -> np.ndarray:
+    """Per sample: does another output equal the largest one? (one output: never)"""
+    y = np.asarray(y).reshape(len(y), -1)
+    if y.shape[1] == 1:
+        return np.zeros(len(y), dtype=bool)
+    return np.sum(y == y.max(axis=1, keepdims=True), axis=1) > 1
+
+
 def evaluate(
-    metric: str, y_fixed: np.ndarray, y_float: np.ndarray, labels: np.ndarray | None = None
+    metric: str,
+    y_fixed: np.ndarray,
+    y_float: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    strict: bool = False,
 ) -> float:
-    """``metric`` of the fixed-point outputs against the float outputs (or the labels)."""
-    if metric == "agreement":
-        return float(np.mean(top_class(y_fixed) == top_class(y_float)))
-    if metric == "accuracy":
-        if labels is None:
+    """``metric`` of the fixed-point outputs against the float outputs (or the labels).
+
+    ``strict`` (the search uses it): a sample whose fixed-point top class is tied with another
+    class counts as a miss, even where the firmware's first-index rule happens to pick the
+    right one; outputs so coarse that classes tie get it wrong on the next samples.
+    """
+    if metric in ("agreement", "accuracy"):
+        if metric == "accuracy" and labels is None:
             raise ConfigError("metric 'accuracy' needs labels: pass --labels y.npy")
-        return float(np.mean(top_class(y_fixed) == labels))
+        want = top_class(y_float) if metric == "agreement" else labels
+        hit = top_class(y_fixed) == want
+        if strict:
+            hit &= ~tied_top(y_fixed)
+        return float(np.mean(hit))
     diff = np.asarray(y_fixed, dtype=np.float64) - np.asarray(y_float, dtype=np.float64)
     if metric == "mae":
         return float(np.mean(np.abs(diff)))

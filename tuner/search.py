@@ -41,6 +41,9 @@ class Evaluation:
     tiebreak: float
     met: bool
     phase: str
+    # why a candidate that meets the metric is still refused: the first `aptune check`
+    # finding above a note in it (the tuner writes nothing `check` warns about)
+    flaw: str = ""
 
     @property
     def key(self) -> tuple[float, float]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from emulation.errors import ConfigError, DataError
+from emulation.errors import ConfigError
 from emulation.fixed import FixedType
 from emulation.graph import Graph
 from emulation.layers.base import Node
@@ -32,12 +32,12 @@ from tuner.profile import (
     is_multiplier_accum,
     observe_ranges,
 )
+from tuner.sampling import jittered, split_indices
 from tuner.search import Evaluation, SearchResult, greedy_search
 from tuner.space import Candidate, Point, integer_bits
 
 __all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "split_indices", "tune"]
 
-MIN_SAMPLES = 10
 # Largest value of each tabulated activation on its table's input range.
 TABLE_MAX = {"sigmoid": 1.0 / (1.0 + math.exp(-8.0)), "tanh": math.tanh(4.0)}
 SMALLEST_TABLE = 32
@@ -60,6 +60,11 @@ class TuneOptions:
     calibration_margin: float = 0.5
     # integer bits tried for the uniform baseline (None: around what the widest range needs)
     uniform_integer_bits: tuple[int, ...] | None = None
+    # calibration sets below `jitter_below` samples are searched with noisy copies, up to
+    # `jitter_to` samples (noise: this share of each feature's spread); see tuner.sampling
+    jitter_below: int = 1000
+    jitter_to: int = 2000
+    jitter_noise: float = 0.25
 
 
 @dataclass
@@ -85,17 +90,6 @@ class TuneResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def split_indices(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded calibration / validation split of ``n`` samples (validation gets ``share``)."""
-    if n < MIN_SAMPLES:
-        raise DataError(f"need at least {MIN_SAMPLES} samples to tune; got {n}")
-    if not 0 < share < 1:
-        raise DataError(f"validation share must be in (0, 1); got {share}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, round(n * share))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def _float_outputs(model, x: np.ndarray) -> np.ndarray:
@@ -137,16 +131,25 @@ class _Job:
             float(np.mean(top_class(y_float) == labels)) if labels is not None else None
         )
         self.target = options.target.resolve(self.float_accuracy)
+        lab = (lambda idx: labels[idx]) if labels is not None else (lambda idx: None)
+        self.ref_cal = Reference(x[self.cal], y_float[self.cal], lab(self.cal))
+        if self.target.metric != "accuracy" and len(self.cal) < options.jitter_below:
+            xj = jittered(x[self.cal], options.jitter_to, options.jitter_noise, options.seed)
+            self.ref_cal = Reference(xj, _float_outputs(model, xj))
+        # the confidence counts independent samples only: jittered copies are not
         self.search_target = ConfidentTarget(
             self.target, len(self.cal), options.confidence, options.calibration_margin
         )
-        lab = (lambda idx: labels[idx]) if labels is not None else (lambda idx: None)
-        self.ref_cal = Reference(x[self.cal], y_float[self.cal], lab(self.cal))
         self.ref_val = Reference(x[self.val], y_float[self.val], lab(self.val))
         self.template = clean_template(hls4ml_default_config(model))
         self.ranges, self.base_config, self.graph = observe_ranges(
             model, self.template, self.ref_cal.x
         )
+        self.points = configurable_points(self.graph, self.template)
+        self.accums = [p for p in self.points if is_multiplier_accum(self.graph.node(p.layer), p)]
+        self.searched = [
+            p for p in self.points if p not in self.accums and self._range_of(p) is not None
+        ]
         self.evaluator = Evaluator(
             model,
             self.graph,
@@ -156,12 +159,8 @@ class _Job:
             options.objective,
             options.jobs,
             on_evaluation=progress,
+            watched=frozenset(p.name for p in self.points),
         )
-        self.points = configurable_points(self.graph, self.template)
-        self.accums = [p for p in self.points if is_multiplier_accum(self.graph.node(p.layer), p)]
-        self.searched = [
-            p for p in self.points if p not in self.accums and self._range_of(p) is not None
-        ]
 
     # ---- the start candidate and the derived accumulators -------------------------------
     def _range_of(self, p: Point) -> float | None:
@@ -231,7 +230,7 @@ class _Job:
 
     def _meets_on_calibration(self, cfg: Mapping) -> bool:
         graph = self._graph_of(cfg)
-        return self.search_target.met(self.evaluator.metrics([graph])[0])
+        return self.search_target.met(self.evaluator.metrics([graph], strict=True)[0])
 
     def _uniform_integer_range(self) -> range:
         """Integer bits worth trying for one type everywhere: a uniform type must hold the
@@ -319,10 +318,7 @@ def shrink_tables(result: SearchResult, layers: list[str], job: _Job) -> SearchR
                 trial = Candidate.of(best.candidate.type_map, sizes)
                 (ev,) = job.evaluator([trial], "tables")
                 result.evaluations.append(ev)
-                clean = (
-                    ev.met and not _check(job.model, trial.to_config(job.base_config))["findings"]
-                )
-                if not (clean and ev.key <= best.key):
+                if not (ev.met and ev.key <= best.key):
                     break
                 best, size = ev, size // 2
     except KeyboardInterrupt:
@@ -331,28 +327,24 @@ def shrink_tables(result: SearchResult, layers: list[str], job: _Job) -> SearchR
     return result
 
 
-def _check(model, config: Mapping) -> dict:
-    """`aptune check` on the written config: counts and every finding above a note."""
+def _check(job: _Job, config: Mapping) -> dict:
+    """`aptune check` on the written config with the validation data: counts and every
+    finding above a note. The agreement finding uses the tuning target when that is an
+    agreement (another metric was what the user asked for)."""
     from emulation.check import check
 
-    result = check(model, config)
+    target = job.target
+    result = check(
+        job.model,
+        config,
+        job.ref_val.x,
+        job.ref_val.y_float,
+        agreement=target.bound if target.metric == "agreement" else None,
+    )
     return {
         "counts": result.counts(),
         "findings": [asdict(f) for f in result.findings if f.severity != "note"],
     }
-
-
-MAX_CHECKED = 25
-
-
-def _cheapest_clean(result: SearchResult, job: _Job) -> Evaluation | None:
-    """The cheapest candidate meeting the target in which `aptune check` finds no error (the
-    descent may reach configs whose softmax resolution `check` calls unsafe)."""
-    met = sorted((e for e in result.evaluations if e.met), key=lambda e: e.key)
-    for ev in met[:MAX_CHECKED]:
-        if not _check(job.model, ev.candidate.to_config(job.base_config))["counts"]["error"]:
-            return ev
-    return result.best
 
 
 def _candidate_record(ev: Evaluation) -> dict:
@@ -362,6 +354,7 @@ def _candidate_record(ev: Evaluation) -> dict:
         "cost": ev.cost,
         "secondary_cost": ev.tiebreak,
         "met": ev.met,
+        "refused": ev.flaw,
         "types": ev.candidate.describe(),
     }
 
@@ -410,7 +403,6 @@ def tune(
     if result.best is not None and not result.interrupted:
         notify("table sizes")
         result = shrink_tables(result, table_layers(job.graph), job)
-        result.best = _cheapest_clean(result, job)
     search_seconds = time.perf_counter() - started
     n_eval = len(result.evaluations)
 
@@ -421,7 +413,7 @@ def tune(
         final.update(job.measure(config, "aptune"))
         final["types"] = result.best.candidate.describe()
         final["overflows"] = job.overflows(config)
-        final["check"] = _check(model, config)  # clean by construction; recorded for the report
+        final["check"] = _check(job, config)  # clean by construction (Evaluator.flaw)
     else:
         best_seen = max(result.evaluations, key=lambda e: e.score, default=None)
         final["best_metric"] = best_seen.metric if best_seen else math.nan
@@ -452,6 +444,7 @@ def tune(
             "validation_share": options.validation_share,
             "calibration": len(job.cal),
             "validation": len(job.val),
+            "search_samples": len(job.ref_cal.x),
         },
         float_reference={"accuracy": job.float_accuracy},
         ranges=job.ranges.to_dict(),

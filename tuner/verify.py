@@ -14,7 +14,8 @@ import numpy as np
 
 from csim.compare import Comparison, compare
 from tuner.metrics import Target
-from tuner.tune import TuneResult, split_indices
+from tuner.sampling import split_indices
+from tuner.tune import TuneResult
 
 __all__ = ["csim_metric", "verify_csim"]
 

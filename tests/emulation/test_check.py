@@ -238,6 +238,29 @@ def test_data_overflow_and_agreement(mlp):
     assert "the first layer whose own types lose 99% agreement" in f.message
 
 
+def test_saturating_overflow_is_a_note_wrapping_one_a_warning(mlp):
+    """A saturating type clips by design (a note); the same range wrapping flips signs."""
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    findings = {}
+    for mode in ("AP_SAT", "AP_WRAP"):
+        cfg = _safe(dense1={"Precision": {"result": f"ap_fixed<6,2,AP_TRN,{mode}>"}})
+        [f] = [f for f in _codes(check(mlp, cfg, x), "overflow") if f.layer == "dense1"]
+        findings[mode] = f
+    assert findings["AP_SAT"].severity == "note" and "saturate" in findings["AP_SAT"].message
+    assert findings["AP_WRAP"].severity == "warning" and "overflow" in findings["AP_WRAP"].message
+
+
+def test_agreement_bound_is_a_parameter(mlp):
+    """The agreement finding uses the given bound, and none is made without one."""
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    cfg = _safe(sig={"Precision": {"result": "ap_ufixed<2,0>"}})
+    agreement = check(mlp, cfg, x).data["agreement"]
+    assert not _codes(check(mlp, cfg, x, agreement=None), "agreement")
+    assert not _codes(check(mlp, cfg, x, agreement=agreement), "agreement")
+    [f] = _codes(check(mlp, cfg, x, agreement=agreement + 0.01), "agreement")
+    assert f"lose {agreement + 0.01:.0%} agreement" in f.message
+
+
 def test_first_loss_is_the_layer_whose_types_fail(mlp):
     """A coarse sigmoid result (after a clean dense1) is the first layer losing agreement."""
     x = np.random.default_rng(0).normal(size=(64, 6)) * 4

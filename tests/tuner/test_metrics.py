@@ -92,3 +92,22 @@ def test_confident_target_needs_enough_samples():
     assert not small.met(1.0) and large.met(0.995)
     assert ConfidentTarget(Target("mae", 0.01), n=10).met(0.004)
     assert not ConfidentTarget(Target("mae", 0.01), n=10).met(0.006)
+
+
+def test_strict_counts_a_tied_top_class_as_a_miss():
+    """Outputs that tie for the top class agree by the first-index rule, but not strictly."""
+    y_float = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    y_fixed = np.array([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75]])  # row 0 ties, argmax says 0
+    assert evaluate("agreement", y_fixed, y_float) == pytest.approx(2 / 3)
+    tied_right = np.array([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75]])
+    assert evaluate("agreement", tied_right, y_float[[1, 1, 2]]) == 1.0
+    assert evaluate("agreement", tied_right, y_float[[1, 1, 2]], strict=True) == pytest.approx(
+        2 / 3
+    )
+    assert evaluate("accuracy", tied_right, None, np.array([0, 0, 1]), strict=True) == 2 / 3
+
+
+def test_strict_has_no_ties_for_one_output():
+    """A single sigmoid output is thresholded: nothing to tie with."""
+    y = np.array([[0.75], [0.25]])
+    assert evaluate("agreement", y, y, strict=True) == 1.0
