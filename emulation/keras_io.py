@@ -9,7 +9,8 @@ Supported inputs:
 - hls4ml project YAML files (``KerasModel``, ``!keras_model`` tag, ``KerasJson`` + ``KerasH5``
   or ``KerasH5`` alone), paths relative to the YAML file.
 
-Legacy files are repaired and built by `emulation.keras_legacy`. Every failure is a :class:`ModelLoadError` naming the file and the fix.
+Legacy files are repaired and built by `emulation.keras_legacy`. Every failure is a
+:class:`ModelLoadError` naming the file and the fix.
 """
 
 from __future__ import annotations
