@@ -20,7 +20,16 @@ import numpy as np
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
 
-__all__ = ["ADAPTERS", "Context", "Node", "QuantPoint", "adapter_for", "register"]
+__all__ = [
+    "ADAPTERS",
+    "Context",
+    "Node",
+    "QuantPoint",
+    "adapter_for",
+    "input_type",
+    "node_type",
+    "register",
+]
 
 
 @dataclass(frozen=True)
@@ -134,3 +143,24 @@ def adapter_for(node: Node) -> Adapter:
             f"layer {node.name!r} of class {node.kind} is not supported by the emulator; "
             f"supported: {supported}"
         ) from None
+
+
+def node_type(node: Node, key: str) -> FixedType:
+    """The layer's type ``key`` (``result_t``...), or an error naming the types it has."""
+    try:
+        return node.types[key]
+    except KeyError:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} ({node.kind}) has no {key}; the emulator needs hls4ml's "
+            f"types of this layer, got {', '.join(sorted(node.types)) or 'none'}"
+        ) from None
+
+
+def input_type(node: Node) -> FixedType:
+    """The type of the layer's (first) input: ``data_T`` of the C++ call."""
+    if not node.input_types:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} ({node.kind}) does not carry the type of its input, which its "
+            "C++ template depends on; build nodes with emulation.graph"
+        )
+    return node.input_types[0]

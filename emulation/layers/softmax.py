@@ -40,17 +40,10 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
-from emulation.layers.activation import (
-    Caster,
-    _cast_exact,
-    _product,
-    _to_table,
-    _type,
-    c_float_function,
-    c_int_of_quotient,
-    input_type,
-)
-from emulation.layers.base import Context, Node, register
+from emulation.layers.activation import c_int_of_quotient
+from emulation.layers.base import Context, Node, input_type, node_type, register
+from emulation.layers.exact import FLOAT_BITS, Caster, cast_exact, exact_product
+from emulation.layers.tables import c_float_function, to_table
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -72,7 +65,6 @@ IMPLEMENTATIONS = ("stable", "latency", "legacy", "argmax")
 #: The legacy tables' type: the softmax config struct declares no ``table_t``, so the one of
 #: ``nnet::activ_config`` applies, whatever the layer's ``table_t`` says.
 LEGACY_TABLE_T = FixedType(18, 8)
-_FLOAT_BITS = 53
 
 
 def ceillog2(x: int) -> int:
@@ -120,7 +112,7 @@ def exp_table(
     x = _value_of_index(index_t, size) * np.float32(exp_scale)
     if negative:
         x = -x
-    return _to_table(c_float_function("expf")(x), exp_table_t)
+    return to_table(c_float_function("expf")(x), exp_table_t)
 
 
 @functools.cache
@@ -133,7 +125,7 @@ def inv_table(inv_inp_t: FixedType, size: int, inv_table_t: FixedType) -> np.nda
     x = _value_of_index(inv_inp_t, size)
     with np.errstate(divide="ignore"):
         inv = np.float32(1.0) / x
-    return _to_table(inv, inv_table_t)
+    return to_table(inv, inv_table_t)
 
 
 @functools.cache
@@ -147,12 +139,12 @@ def legacy_tables(
     """
     i = np.arange(exp_size, dtype=np.float64)
     x = (16.0 * (i - exp_size / 2.0) / float(exp_size)).astype(np.float32)
-    exp = _to_table(c_float_function("expf")(x), table_t)
+    exp = to_table(c_float_function("expf")(x), table_t)
     j = np.arange(inv_size, dtype=np.float64)
     v = (64.0 * j / float(inv_size)).astype(np.float32).astype(np.float64)
     with np.errstate(divide="ignore"):
         inv = np.where(v > 0.0, 1.0 / v, 0.0)
-    return exp, _to_table(inv, table_t)
+    return exp, to_table(inv, table_t)
 
 
 # ------------------------------------------------------------------------------ arithmetic
@@ -174,7 +166,7 @@ def tree_sum(terms: list[np.ndarray], accum_t: FixedType, cast: Caster) -> np.nd
 
 
 def _add(a: np.ndarray, b: np.ndarray, t: FixedType, cast: Caster) -> np.ndarray:
-    if t.width + 1 <= _FLOAT_BITS:
+    if t.width + 1 <= FLOAT_BITS:
         return cast(a + b, t, "accum_t")
     m = np.asarray(t.quantize_raw(a)).astype(object) + np.asarray(t.quantize_raw(b)).astype(object)
     return cast.raw(m, t.fractional, t, "accum_t")
@@ -185,7 +177,7 @@ def _normalised_differences(
 ) -> np.ndarray:
     """``inp_norm_t d = x_max - x`` per slice (last axis): exact difference, then the cast."""
     x_max = np.max(x, axis=-1, keepdims=True)
-    if data_t.width + 1 <= _FLOAT_BITS:
+    if data_t.width + 1 <= FLOAT_BITS:
         return cast(x_max - x, inp_norm_t, "inp_norm_t")
     m = np.asarray(data_t.quantize_raw(np.broadcast_to(x_max, x.shape))).astype(object)
     m = m - np.asarray(data_t.quantize_raw(x)).astype(object)
@@ -209,7 +201,9 @@ def _normalise_by_sum(
     table = inv_table(inv_inp_t, int(inv_table_size), inv_table_t)
     inv_sum = table[_top_bits(exp_sum, inv_inp_t, int(inv_table_size))][..., None]
     inv_b = np.broadcast_to(inv_sum, exp_res.shape)
-    return _cast_exact(_product(exp_res, accum_t, inv_b, inv_table_t), result_t, cast, "result_t")
+    return cast_exact(
+        exact_product(exp_res, accum_t, inv_b, inv_table_t), result_t, cast, "result_t"
+    )
 
 
 # ------------------------------------------------------------------------------- functions
@@ -327,7 +321,7 @@ def softmax_legacy(
 
 def _add_in(acc: np.ndarray, term: np.ndarray, t: FixedType, cast: Caster) -> np.ndarray:
     # exp_res[ii] += exp_diff_res: both table_t, the exact sum cast back to table_t
-    if t.width + 1 <= _FLOAT_BITS:
+    if t.width + 1 <= FLOAT_BITS:
         return cast(acc + term, t, "table_t")
     m = np.asarray(t.quantize_raw(acc)).astype(object)
     m = m + np.asarray(t.quantize_raw(term)).astype(object)
@@ -431,7 +425,7 @@ def _softmax_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.n
             f"one of {', '.join(IMPLEMENTATIONS)}"
         )
     cast = Caster(ctx, node.name)
-    result_t = _type(node, "result_t")
+    result_t = node_type(node, "result_t")
     layout = {"n_outer": int(attrs.get("n_outer", 1)), "n_inner": int(attrs.get("n_inner", 1))}
     if impl == "argmax":
         return softmax(x, impl, result_t=result_t, cast=cast, **layout)
@@ -451,12 +445,12 @@ def _softmax_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.n
         )
     common = {
         "data_t": data_t,
-        "exp_table_t": _type(node, "exp_table_t"),
+        "exp_table_t": node_type(node, "exp_table_t"),
         "exp_table_size": sizes["exp_table_size"],
-        "inv_inp_t": _type(node, "inv_inp_t"),
-        "inv_table_t": _type(node, "inv_table_t"),
+        "inv_inp_t": node_type(node, "inv_inp_t"),
+        "inv_table_t": node_type(node, "inv_table_t"),
         "inv_table_size": sizes["inv_table_size"],
-        "accum_t": _type(node, "accum_t"),
+        "accum_t": node_type(node, "accum_t"),
         "result_t": result_t,
         # a constexpr float written with str()
         "exp_scale": float(np.float32(float(str(attrs.get("exp_scale", 1.0))))),

@@ -26,7 +26,9 @@ import pytest
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
 from emulation.layers import activation as act
+from emulation.layers import tables
 from emulation.layers.base import Context, Node
+from emulation.layers.exact import Caster
 from tests.conftest import requires_gxx
 
 T = FixedType.parse
@@ -65,7 +67,7 @@ def test_index_clamps_inputs_beyond_the_table_range() -> None:
     y = act.table_activation(
         x, "sigmoid", data_t=d, table_t=DEFAULT_TABLE, table_size=1024, result_t=T("ap_fixed<24,8>")
     )
-    table = act.lut_table("sigmoid", 1024, DEFAULT_TABLE)
+    table = tables.lut_table("sigmoid", 1024, DEFAULT_TABLE)
     assert y.tolist() == [[table[0], table[0], table[1023], table[1023]]]
 
 
@@ -84,15 +86,15 @@ def test_division_truncates_at_the_input_lsb_when_integer_bits_exceed_width() ->
 
 def test_sigmoid_table_middle_entry_is_one_half() -> None:
     """Entry N/2 is sigmoid(0) = 0.5 and entry 0 is sigmoid(-8) in table_t."""
-    table = act.lut_table("sigmoid", 1024, DEFAULT_TABLE)
+    table = tables.lut_table("sigmoid", 1024, DEFAULT_TABLE)
     assert table[512] == 0.5
     assert table[0] == DEFAULT_TABLE.quantize(1 / (1 + np.exp(8.0)))
 
 
 def test_tables_are_cached_and_read_only() -> None:
     """The same (function, size, type) returns the same read-only array."""
-    a = act.lut_table("tanh", 256, DEFAULT_TABLE)
-    assert a is act.lut_table("tanh", 256, DEFAULT_TABLE)
+    a = tables.lut_table("tanh", 256, DEFAULT_TABLE)
+    assert a is tables.lut_table("tanh", 256, DEFAULT_TABLE)
     assert not a.flags.writeable
 
 
@@ -112,7 +114,7 @@ def test_elu_wrapped_negative_index_reads_the_last_entry() -> None:
         table_size=1024,
         result_t=DEFAULT_TABLE,
     )
-    assert y.item() == act.elu_table(1024, DEFAULT_TABLE)[1023]
+    assert y.item() == tables.elu_table(1024, DEFAULT_TABLE)[1023]
     y0 = act.elu(
         x,
         1.0,
@@ -122,7 +124,7 @@ def test_elu_wrapped_negative_index_reads_the_last_entry() -> None:
         table_size=1024,
         result_t=DEFAULT_TABLE,
     )
-    assert y0.item() == act.elu_table(1024, DEFAULT_TABLE)[0]
+    assert y0.item() == tables.elu_table(1024, DEFAULT_TABLE)[0]
 
 
 def test_wide_products_are_exact() -> None:
@@ -159,7 +161,7 @@ def test_hard_sigmoid_uses_hls4ml_slope_not_keras() -> None:
 def test_overflows_are_counted_per_cast_point() -> None:
     """A result type too narrow for relu's output counts its wrapped values."""
     ctx = Context()
-    cast = act.Caster(ctx, "r")
+    cast = Caster(ctx, "r")
     act.relu(np.array([[1.0, 5.0, 9.0]]), result_t=T("ap_ufixed<3,3>"), cast=cast)
     assert ctx.points["r.result_t"].count == 1
     assert ctx.points["r.result_t"].total == 3
@@ -174,7 +176,7 @@ def test_each_value_is_cast_once_on_the_branch_taken() -> None:
         data_t=T("ap_fixed<16,6>"),
         param_t=T("ap_ufixed<8,0>"),
         result_t=T("ap_fixed<4,3,AP_TRN,AP_SAT>"),
-        cast=act.Caster(ctx, "l"),
+        cast=Caster(ctx, "l"),
     )
     assert y.tolist() == [[-0.5, 3.5]]  # -0.25 floored to the LSB 0.5
     assert (ctx.points["l.result_t"].count, ctx.points["l.result_t"].total) == (1, 2)

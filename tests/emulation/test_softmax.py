@@ -16,7 +16,7 @@ import pytest
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
 from emulation.layers import softmax as sm
-from emulation.layers.activation import Caster
+from emulation.layers.exact import Caster
 from tests.conftest import requires_gxx
 from tests.emulation.test_activation import (
     N_SAMPLES,
