@@ -69,3 +69,18 @@ def test_bad_config_is_one_line_and_exit_2(files, tmp_path, capsys):
     code = main(["check", files["model"], "-c", str(bad)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "ConfigError" in err
+
+
+def test_batchnorm_model_check_prints_no_hls4ml_notes(tmp_path, capfd):
+    """A model with BatchNormalization: hls4ml's da4ml note no longer leaks into the output."""
+    from tests.support.models import mlp
+
+    path = tmp_path / "bn.keras"
+    mlp([6, 5, 4], batchnorm_after=[1]).save(path)
+    capfd.readouterr()
+    code = main(["check", str(path)])  # hls4ml's default config: converted twice
+    out, err = capfd.readouterr()
+    assert code in (0, 1)
+    assert out.splitlines()[0].endswith("note(s)")
+    assert "da4ml" not in out + err and "handler used" not in out
+    assert err == "", err

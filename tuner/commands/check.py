@@ -53,14 +53,9 @@ def _config(model: Any, model_path: str, config_path: str | None, own: Any) -> A
         return read_config(config_path)
     if own is not None:
         return own
-    import contextlib
-    import io
+    from tuner.tune import hls4ml_default_config
 
-    import hls4ml
-
-    # hls4ml prints notes (handlers used, optional packages missing) that would spoil --json
-    with contextlib.redirect_stdout(io.StringIO()):
-        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    return hls4ml_default_config(model)
 
 
 def format_result(result: Any) -> str:
