@@ -72,7 +72,8 @@ class Finding:
     """One thing the config does that the user may not expect.
 
     ``code`` names the check (``ignored-key``, ``softmax-resolution``, ...) so tools and tests
-    can select findings; ``fix`` is written in the config's own syntax.
+    can select findings; ``fix`` is written in the config's own syntax; ``point`` names the cast
+    point (``"<layer>.<type name>"``) an overflow finding is about, so reports can mark it.
     """
 
     severity: str
@@ -80,6 +81,7 @@ class Finding:
     layer: str | None
     message: str
     fix: str = ""
+    point: str | None = None
 
 
 @dataclass(frozen=True)
@@ -429,6 +431,7 @@ def _weight_findings(graph: Graph) -> list[Finding]:
                         f"|{key}| is {largest:g}: {int(overflow.sum())} of {raw.size} values "
                         + ("wrap around (sign flips)" if wraps else "saturate"),
                         _fix_precision(node.name, var, _fitting(t, largest).to_hls()),
+                        point=f"{node.name}.{key}_t",
                     )
                 )
             nonzero = raw != 0
@@ -530,6 +533,7 @@ def _data_findings(
                     + (f" ({t.to_hls()}, max {t.max:g})" if t is not None else "")
                     + f"; largest |value| {p.max_abs:g}",
                     fix,
+                    point=key,
                 )
             )
     data: dict[str, Any] = {"samples": None, "points": points, "first_overflow": first_overflow}

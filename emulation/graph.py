@@ -21,14 +21,11 @@ in milliseconds and writes or compiles nothing, then copies what the generated C
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import io
 import os
 import tempfile
 import uuid
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +35,7 @@ import numpy as np
 
 from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow, Rounding
+from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
 
 __all__ = ["Graph", "build_graph", "decimal_text_values", "fixed_from_hls4ml"]
@@ -258,17 +256,17 @@ def convert(
     """hls4ml's ModelGraph of ``model`` (``io_parallel``), compiled nowhere.
 
     Without ``output_dir`` nothing is written either (hls4ml only needs a path to write to
-    later). hls4ml's printed warnings (an invalid ReuseFactor it replaced, ...) become Python
-    warnings; its conversion failures become `ConfigError` or `UnsupportedLayerError`.
+    later). What hls4ml prints goes through `quiet_hls4ml`: its printed warnings (an invalid
+    ReuseFactor it replaced, ...) become Python warnings, its notes are dropped; its conversion
+    failures become `ConfigError` or `UnsupportedLayerError`.
     """
     import hls4ml
 
     config = copy.deepcopy(_read_hls_config(hls_config))
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
-    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed):
+        with quiet_hls4ml():
             hls_model = hls4ml.converters.convert_from_keras_model(
                 model,
                 hls_config=config,
@@ -287,9 +285,6 @@ def convert(
         raise ConfigError(
             f"hls4ml could not convert the model with this config: {message}"
         ) from exc
-    for line in printed.getvalue().splitlines():
-        if line.startswith("WARNING"):
-            warnings.warn(f"hls4ml: {line}", stacklevel=3)
     return hls_model
 
 

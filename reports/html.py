@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CSS", "Raw", "escape", "figure", "figure_png", "page", "section", "table"]
+__all__ = [
+    "CSS",
+    "Raw",
+    "escape",
+    "figure",
+    "figure_link",
+    "figure_png",
+    "page",
+    "section",
+    "table",
+]
 
 #: Pixel density figures are rendered at; shown at 96 px per inch, so they stay sharp when
 #: zoomed or on high-density screens.
@@ -66,6 +76,15 @@ def figure(fig: Figure, alt: str, caption: str | None = None, *, gid: str = "") 
     return Raw(
         f'<figure{ident}><img alt="{escape(alt)}" width="{width}" '
         f'src="data:image/png;base64,{data}">{cap}</figure>'
+    )
+
+
+def figure_link(src: str, alt: str, width: float, caption: str | None = None) -> Raw:
+    """A ``<figure>`` showing the image file ``src`` (relative to the page), linked to it."""
+    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return Raw(
+        f'<figure><a href="{escape(src)}"><img alt="{escape(alt)}" width="{round(width)}" '
+        f'src="{escape(src)}"></a>{cap}</figure>'
     )
 
 

@@ -11,6 +11,11 @@ and log2 of the absolute value on the x axis (ticks labelled as powers of two). 
   (``gid == GID_PEAK``);
 - a dashed line at 1 (2**0), and a legend below the axes that explains all of it.
 
+Peak plots (`peaks`, for cast points whose distribution is not kept, only their largest value
+before the cast: ``aptune check``) show one bar per row from the left edge to that largest
+|value| (``gid == GID_PEAK_BAR``): a bar that ends right of its grey box overflowed, one that ends
+left of it is below the LSB.
+
 Box plots show the median and quartiles; the whiskers run from the smallest to the largest
 non-zero |value| (like hls4ml: for choosing a type the extremes matter, not 1.5 IQR). Histograms
 show, per row, the share of values in each power of two, scaled so the row's largest bar fills
@@ -42,18 +47,21 @@ if TYPE_CHECKING:
 __all__ = [
     "GID_OVERFLOW_NOTE",
     "GID_PEAK",
+    "GID_PEAK_BAR",
     "GID_TYPE_RANGE",
     "OVERFLOW_COLOR",
     "PLOTS",
     "XLABEL",
     "boxplot",
     "histogram",
+    "peaks",
     "violinplot",
 ]
 
 GID_TYPE_RANGE = "type-range"
 GID_OVERFLOW_NOTE = "overflow-note"
 GID_PEAK = "peak-before-cast"
+GID_PEAK_BAR = "peak-bar"
 XLABEL = "|value| (log2 scale; zeros not shown)"
 
 _FACE = "#8fb3d9"
@@ -98,7 +106,10 @@ def _power_of_two(k: float, _pos: int) -> str:
 
 
 def _title(profile: Profile) -> tuple[str, str]:
-    if profile.kind == "weights":
+    if profile.kind == "cast points":
+        head = f"Largest |value| at each cast point over {profile.samples} samples"
+        what = "before the cast to the point's type, as the emulated C simulation computes it"
+    elif profile.kind == "weights":
         head = "Weights and biases"
         what = (
             "float weights of hls4ml's layers, before the cast to their types"
@@ -120,8 +131,11 @@ def _title(profile: Profile) -> tuple[str, str]:
     return head, what
 
 
-def _frame(profile: Profile) -> tuple[Figure, Axes]:
-    """Figure, axes, row labels, x axis and grey type boxes; the data is drawn by the caller."""
+def _frame(profile: Profile, *, zero_notes: bool = True) -> tuple[Figure, Axes]:
+    """Figure, axes, row labels, x axis and grey type boxes; the data is drawn by the caller.
+
+    ``zero_notes`` labels rows without non-zero values ("all N values are zero").
+    """
     n = len(profile.rows)
     extra = 0.25 if profile.other_overflows else 0.0
     fig = Figure(figsize=(9.0, 2.4 + extra + 0.42 * max(n, 1)), layout="constrained")
@@ -158,7 +172,7 @@ def _frame(profile: Profile) -> tuple[Figure, Axes]:
                     label=f"_type {row.name}",
                 )
             )
-        if row.summary is None:
+        if zero_notes and row.summary is None:
             ax.text(
                 lo + 0.2,
                 i,
@@ -188,8 +202,9 @@ def _peak_drawn(row: Row) -> bool:
     return bool(row.overflows) and row.peak is not None and row.peak > shown
 
 
-def _mark_overflows(ax: Axes, profile: Profile) -> None:
-    """The red note beside each overflowing row and the red cross at its peak before the cast."""
+def _mark_overflows(ax: Axes, profile: Profile, crosses: bool = True) -> None:
+    """The red note beside each overflowing row and (``crosses``) the red cross at its peak
+    before the cast."""
     for i, row in enumerate(profile.rows):
         if not row.overflowed:
             continue
@@ -206,7 +221,7 @@ def _mark_overflows(ax: Axes, profile: Profile) -> None:
             clip_on=False,
             gid=GID_OVERFLOW_NOTE,
         )
-        if _peak_drawn(row):
+        if crosses and _peak_drawn(row):
             ax.plot(
                 [_log2(row.peak)],
                 [i],
@@ -219,7 +234,9 @@ def _mark_overflows(ax: Axes, profile: Profile) -> None:
             )
 
 
-def _legend(fig: Figure, profile: Profile, data_handles: list[tuple[Artist, str]]) -> None:
+def _legend(
+    fig: Figure, profile: Profile, data_handles: list[tuple[Artist, str]], crosses: bool = True
+) -> None:
     handles = list(data_handles)
     if profile.has_types:
         handles.append((Patch(facecolor=_GREY), "range of the configured type (LSB to max)"))
@@ -230,7 +247,7 @@ def _legend(fig: Figure, profile: Profile, data_handles: list[tuple[Artist, str]
                 "overflow: values did not fit a type (count at the right)",
             )
         )
-    if any(_peak_drawn(r) for r in profile.rows):
+    if crosses and any(_peak_drawn(r) for r in profile.rows):
         handles.append(
             (
                 Line2D([], [], marker="X", color=OVERFLOW_COLOR, linestyle="none", markersize=8),
@@ -257,9 +274,15 @@ def _colours(row: Row) -> tuple[str, str]:
     return (_RED_FACE, OVERFLOW_COLOR) if row.overflowed else (_FACE, _EDGE)
 
 
-def _finish(fig: Figure, ax: Axes, profile: Profile, handles: list[tuple[Artist, str]]) -> Figure:
-    _mark_overflows(ax, profile)
-    _legend(fig, profile, handles)
+def _finish(
+    fig: Figure,
+    ax: Axes,
+    profile: Profile,
+    handles: list[tuple[Artist, str]],
+    crosses: bool = True,
+) -> Figure:
+    _mark_overflows(ax, profile, crosses)
+    _legend(fig, profile, handles, crosses)
     return fig
 
 
@@ -324,6 +347,34 @@ def histogram(profile: Profile) -> Figure:
         )
     ]
     return _finish(fig, ax, profile, handles)
+
+
+def peaks(profile: Profile) -> Figure:
+    """Bar per row from the left edge to the largest |value| before the cast (``row.peak``).
+
+    For rows whose distribution is unknown (``aptune check``'s cast points); rows without a
+    peak, or whose values were all zero, are labelled instead.
+    """
+    fig, ax = _frame(profile, zero_notes=False)
+    lo = ax.get_xlim()[0]
+    for i, row in enumerate(profile.rows):
+        if not row.peak:
+            ax.text(lo + 0.2, i, "no non-zero value", va="center", fontsize=8, style="italic")
+            continue
+        face, edge = _colours(row)
+        ax.barh(
+            i,
+            _log2(row.peak) - lo,
+            left=lo,
+            height=_ROW_HEIGHT * 0.6,
+            color=face,
+            edgecolor=edge,
+            linewidth=0.8,
+            zorder=2,
+            gid=GID_PEAK_BAR,
+        )
+    handles = [(Patch(facecolor=_FACE, edgecolor=_EDGE), "largest |value| before the cast")]
+    return _finish(fig, ax, profile, handles, crosses=False)
 
 
 def _density(s: Summary) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import numpy as np
 from emulation.errors import ConfigError
 from emulation.fixed import FixedType
 from emulation.graph import Graph
+from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
 from emulation.model import EmulatedModel
 from tuner.cost import network_cost
@@ -104,7 +105,7 @@ def hls4ml_default_config(model) -> dict:
     'hls4ml default' baseline and the starting template of the search."""
     import hls4ml
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet_hls4ml():
         warnings.simplefilter("ignore")
         return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
 
@@ -112,12 +113,13 @@ def hls4ml_default_config(model) -> dict:
 def _uniform_config(model, width: int, integer: int) -> dict:
     import hls4ml
 
-    return hls4ml.utils.config_from_keras_model(
-        model,
-        granularity="model",
-        backend="Vivado",
-        default_precision=f"ap_fixed<{width},{integer}>",
-    )
+    with quiet_hls4ml():  # its notes (handlers, a missing da4ml) would spoil --json
+        return hls4ml.utils.config_from_keras_model(
+            model,
+            granularity="model",
+            backend="Vivado",
+            default_precision=f"ap_fixed<{width},{integer}>",
+        )
 
 
 class _Job:

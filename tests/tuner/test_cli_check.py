@@ -69,3 +69,55 @@ def test_bad_config_is_one_line_and_exit_2(files, tmp_path, capsys):
     code = main(["check", files["model"], "-c", str(bad)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "ConfigError" in err
+
+
+def test_batchnorm_model_check_prints_no_hls4ml_notes(tmp_path, capfd):
+    """A model with BatchNormalization: hls4ml's da4ml note no longer leaks into the output."""
+    from tests.support.models import mlp
+
+    path = tmp_path / "bn.keras"
+    mlp([6, 5, 4], batchnorm_after=[1]).save(path)
+    capfd.readouterr()
+    code = main(["check", str(path)])  # hls4ml's default config: converted twice
+    out, err = capfd.readouterr()
+    assert code in (0, 1)
+    assert out.splitlines()[0].endswith("note(s)")
+    assert "da4ml" not in out + err and "handler used" not in out
+    assert err == "", err
+
+
+def test_report_writes_the_page_and_figures(files, tmp_path, capsys):
+    """--data --report DIR: the check as before, then the page and its files in DIR."""
+    out_dir = tmp_path / "report"
+    argv = ["check", files["model"], "-c", files["clean"], "--data", files["x"]]
+    code = main([*argv, "--report", str(out_dir)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("0 error(s), ")  # the summary first
+    assert out.rstrip().splitlines()[-1] == (
+        f"report: {out_dir / 'check.html'} (with ranges.png, shares.png, check.json)"
+    )
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "check.html",
+        "check.json",
+        "ranges.png",
+        "shares.png",
+    ]
+    saved = json.loads((out_dir / "check.json").read_text())
+    assert any(p["point"] == "d1.result_t" for p in saved["data"]["points"])
+    code = main([*argv, "--report", str(out_dir), "--json"])
+    assert json.loads(capsys.readouterr().out)["files"]["check.html"] == str(out_dir / "check.html")
+
+
+@pytest.mark.parametrize("case", ["no data", "a file"])
+def test_report_usage_errors_are_one_line_and_write_nothing(files, tmp_path, capsys, case):
+    """--report without --data, or onto a file: exit 2, one line, nothing written."""
+    target = tmp_path / "report"
+    argv = ["check", files["model"], "-c", files["clean"], "--report", str(target)]
+    if case == "a file":
+        target.write_text("mine")
+        argv += ["--data", files["x"]]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "DataError" in err, err
+    assert target.read_text() == "mine" if case == "a file" else not target.exists()

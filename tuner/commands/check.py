@@ -2,14 +2,16 @@
 
 Prints the counts per severity, one row per generated layer (every type with its origin:
 ``*`` set by 'auto', ``.`` the model or hls4ml default, nothing when the config names it), then
-the findings with their fixes. Exit 0 when nothing is above a warning, 1 on an error (or any
-warning with ``--strict``), 2 when the input itself is bad.
+the findings with their fixes. With ``--data`` and ``--report DIR`` it also writes the overflow
+figures and a page to read them on (`reports.check_report`). Exit 0 when nothing is above a
+warning, 1 on an error (or any warning with ``--strict``), 2 when the input itself is bad.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 __all__ = ["format_result", "register", "run"]
@@ -41,6 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "config_from_keras_model(granularity='name')",
     )
     p.add_argument("--data", metavar="X", help="input samples (.npy, .npz, .dat, .csv)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        type=Path,
+        help="with --data: write check.html, ranges.png (largest |value| at each cast point "
+        "against its type), shares.png (share of values that overflow) and check.json into DIR",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.set_defaults(run=run)
@@ -53,14 +62,9 @@ def _config(model: Any, model_path: str, config_path: str | None, own: Any) -> A
         return read_config(config_path)
     if own is not None:
         return own
-    import contextlib
-    import io
+    from tuner.tune import hls4ml_default_config
 
-    import hls4ml
-
-    # hls4ml prints notes (handlers used, optional packages missing) that would spoil --json
-    with contextlib.redirect_stdout(io.StringIO()):
-        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    return hls4ml_default_config(model)
 
 
 def format_result(result: Any) -> str:
@@ -93,19 +97,37 @@ def format_result(result: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, check, print; the exit code follows the worst finding."""
+    """Load, check, (write the report,) print; the exit code follows the worst finding."""
     from emulation import keras_io
     from emulation.check import check
+    from emulation.errors import DataError
     from tuner.commands.emulate import load_inputs
 
+    if args.report is not None:  # before seconds of loading and converting
+        if not args.data:
+            raise DataError("--report draws the overflows measured on data: add --data X")
+        if args.report.exists() and not args.report.is_dir():
+            raise DataError(f"{args.report} is a file: give a folder for --report")
     model, own = keras_io.load(args.model)
     config = _config(model, args.model, args.config, own)
     X = load_inputs(model, args.data) if args.data else None
     result = check(model, config, X)
+    files = {}
+    if args.report is not None:
+        from reports.check_report import write_check_report
+
+        files = write_check_report(result.to_dict(), args.report, Path(args.model).name)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        data = result.to_dict()
+        if files:
+            data["files"] = {k: str(v) for k, v in files.items()}
+        print(json.dumps(data, indent=2, default=str))
     else:
         print(format_result(result))
+        if files:
+            page = files["check.html"]
+            others = ", ".join(k for k in files if k != "check.html")
+            print(f"\nreport: {page} (with {others})")
     worst = result.worst
     if worst == "error" or (args.strict and worst == "warning"):
         return 1
