@@ -69,6 +69,34 @@ def _command_modules() -> list[Callable[[argparse._SubParsersAction], None]]:
     return commands.REGISTRARS
 
 
+def _start_tensorflow_quietly() -> None:
+    """Import TensorFlow with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines (absl's "All log messages before absl::InitializeLog()",
+    "Could not find cuda drivers", "failed call to cuInit") ignore TF_CPP_MIN_LOG_LEVEL in
+    recent releases and would precede every command's output. Python errors raised by the
+    import itself still reach the user: the descriptor is restored before they propagate.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 (a detached process): nothing to hide
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe that prints at first use
+    except ImportError:
+        pass  # the command reports the missing dependency in its own words
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``aptune`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -84,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     run: Command = args.run
+    if getattr(args, "uses_keras", True):
+        _start_tensorflow_quietly()
     try:
         return run(args)
     except AptuneError as exc:

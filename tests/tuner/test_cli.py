@@ -38,3 +38,21 @@ def test_console_script_runs_without_tensorflow_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_tensorflow_start_up_lines_do_not_reach_the_terminal(tmp_path):
+    """A command that loads a model prints none of TensorFlow's C++ start-up lines (absl,
+    CUDA probes), which ignore TF_CPP_MIN_LOG_LEVEL."""
+    import keras
+
+    path = tmp_path / "tiny.keras"
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")]).save(path)
+    out = subprocess.run(
+        [sys.executable, "-m", "tuner.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode in (0, 1), out.stderr
+    assert "types hls4ml will use" in out.stdout
+    for noise in ("absl", "cuda", "cuInit", "I0000", "E0000"):
+        assert noise not in out.stderr, out.stderr

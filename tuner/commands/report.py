@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="folder for report.html and summary.md (default: 'report' beside TUNING_JSON)",
     )
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, uses_keras=False)  # reads tuning.json only
 
 
 def read_tuning(path: Path) -> dict:
