@@ -1,0 +1,188 @@
+"""The findings `aptune check` makes with data: overflows per cast point in the emulator, the
+top-class agreement with float Keras, and the first layer whose types lose it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from emulation.check_findings import Finding
+from emulation.check_rules import TABLE_KEYS, fitting, fix_precision
+from emulation.fixed import Overflow
+from emulation.graph import Graph
+
+__all__ = ["AGREEMENT", "data_findings"]
+
+#: Top-class agreement with float Keras below which the config is reported.
+AGREEMENT = 0.99
+#: Samples used to find the first layer that loses the agreement (one emulation per step).
+_LOCALISE_SAMPLES = 2000
+#: Wide types of the reference the config is compared with: every product keeps its bits.
+_REFERENCE = {
+    "weight": "ap_fixed<24,8,AP_RND,AP_SAT>",
+    "bias": "ap_fixed<24,8,AP_RND,AP_SAT>",
+    "result": "ap_fixed<32,12,AP_RND,AP_SAT>",
+    "accum": "ap_fixed<52,16,AP_RND,AP_SAT>",
+}
+#: A softmax input with an exp-table index step of 1/32 (1024 entries).
+_REFERENCE_SOFTMAX_INPUT = "ap_fixed<18,6,AP_RND,AP_SAT>"
+
+
+# ------------------------------------------------------------------------------- data
+def data_findings(
+    cfg: Mapping[str, Any],
+    graph: Graph,
+    model: Any,
+    X: Any,
+    float_outputs: Any,
+    bound: float | None,
+) -> tuple[dict[str, Any], list[Finding]]:
+    from emulation.model import EmulatedModel
+
+    em = EmulatedModel.from_graph(graph)
+    trace = em.trace(X)
+    points = []
+    findings = []
+    first_overflow = None
+    for key, p in em.overflows.items():
+        layer, _, type_name = key.rpartition(".")
+        node = graph.node(layer) if layer in {n.name for n in graph.nodes} else None
+        t = node.types.get(type_name) if node is not None else None
+        if type_name == "result_t" and node is not None and node.kind == "Input":
+            t = node.types.get("result_t")
+        points.append(
+            {
+                "point": key,
+                "layer": layer,
+                "type": t.to_hls() if t is not None else None,
+                "type_max": t.max if t is not None else None,
+                **p.to_dict(),
+            }
+        )
+        if p.count:
+            first_overflow = first_overflow or layer
+            fix = (
+                fix_precision(layer, type_name[:-2], fitting(t, p.max_abs).to_hls())
+                if t is not None and type_name in ("result_t", "accum_t")
+                else f"give {layer}'s input a narrower or better-scaled type"
+            )
+            # a saturating type clips by design (the tuner picks one so that a rare outlier
+            # clips); wrap-around flips signs, and SAT_ZERO drops the value
+            clips = t is not None and t.overflow in (Overflow.SAT, Overflow.SAT_SYM)
+            findings.append(
+                Finding(
+                    "note" if clips else "warning",
+                    "overflow",
+                    layer,
+                    f"{p.count} of {p.total} values ({p.share:.1%}) "
+                    + ("saturate" if clips else "overflow")
+                    + f" at {key}"
+                    + (f" ({t.to_hls()}, max {t.max:g})" if t is not None else "")
+                    + f"; largest |value| {p.max_abs:g}",
+                    fix,
+                    point=key,
+                )
+            )
+    data: dict[str, Any] = {"samples": None, "points": points, "first_overflow": first_overflow}
+    outputs = [trace[o] for o in graph.outputs if o in trace]
+    if len(graph.outputs) != 1 or not outputs:
+        return data, findings
+    y = outputs[0].reshape(outputs[0].shape[0], -1)
+    data["samples"] = int(y.shape[0])
+    data["identical_rows"] = bool(y.shape[0] > 1 and np.all(y == y[:1]))
+    if float_outputs is None and model is not None:
+        float_outputs = model.predict(np.asarray(X, dtype=np.float32), verbose=0)
+    if float_outputs is None or y.shape[1] < 2:
+        return data, findings
+    ref = np.asarray(float_outputs, dtype=np.float64).reshape(y.shape[0], -1)
+    agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
+    data["agreement"] = agreement
+    if bound is not None and agreement < bound:
+        data["first_loss"] = _first_loss(cfg, graph, model, X, ref, bound)
+        where = f"; the first overflow is at {first_overflow}" if first_overflow else ""
+        if data["first_loss"]:
+            where += (
+                f"; the first layer whose own types lose {bound:.0%} agreement (the "
+                f"config up to it, wide types after it) is {data['first_loss']}"
+            )
+        same = "; every output row is identical" if data["identical_rows"] else ""
+        findings.append(
+            Finding(
+                "error" if data["identical_rows"] else "warning",
+                "agreement",
+                graph.outputs[0],
+                f"the emulated C simulation agrees with float Keras on the top class for "
+                f"{agreement:.1%} of {y.shape[0]} samples{same}{where}",
+                "see the findings above (softmax input, overflows); `aptune tune` picks types "
+                "that meet an accuracy target",
+            )
+        )
+    return data, findings
+
+
+def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: int) -> dict:
+    """``cfg`` for the first ``keep`` nodes, wide reference types for every later one.
+
+    Later nodes get `_REFERENCE` types (a node feeding a softmax a narrow saturating result,
+    so the softmax keeps its resolution) and default tables.
+    """
+    import copy
+
+    out = copy.deepcopy(dict(cfg))
+    names = dict(out.get("LayerName") or {})
+    feeds_softmax = {n.inputs[0] for n in graph.nodes if n.kind == "Softmax" and n.inputs}
+    later = [n.name for n in graph.nodes[keep:]]
+    later += [bn for n in graph.nodes[keep:] for bn in n.attrs.get("fused_batchnorm", ())]
+    for name in later:
+        block = {
+            k: v
+            for k, v in dict(names.get(name) or {}).items()
+            if k not in TABLE_KEYS.values() and k not in ("TableSize", "InvTableSize")
+        }
+        precision = dict(_REFERENCE)
+        if name in feeds_softmax:
+            precision["result"] = _REFERENCE_SOFTMAX_INPUT
+        block["Precision"] = precision
+        names[name] = block
+    out["LayerName"] = names
+    return out
+
+
+def _agreement_with(cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.ndarray) -> float:
+    from emulation.model import EmulatedModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = np.asarray(EmulatedModel(model, cfg).predict(X)).reshape(len(X), -1)
+    return float(np.mean(y.argmax(1) == ref.argmax(1)))
+
+
+def _first_loss(
+    cfg: Mapping[str, Any], graph: Graph, model: Any, X: Any, ref: np.ndarray, bound: float
+) -> str | None:
+    """The first layer whose own types lose the agreement ``bound``, by bisection over the
+    graph.
+
+    The config is applied to the first k layers and wide types to the rest; the smallest k
+    whose agreement falls below the target names the layer. None when even the wide
+    reference misses the target, or the model cannot be converted that way.
+    """
+    x = np.asarray(X, dtype=np.float64)[:_LOCALISE_SAMPLES]
+    r = ref[: len(x)]
+    try:
+        if _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r) < bound:
+            return None
+        lo, hi = 0, len(graph.nodes)  # agreement holds with lo nodes kept, fails with hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            config = _reference_config(cfg, graph, model, mid)
+            if _agreement_with(config, model, x, r) >= bound:
+                lo = mid
+            else:
+                hi = mid
+    except (ValueError, KeyError, OSError):  # a reference hls4ml or the emulator refuses
+        return None
+    return graph.nodes[hi - 1].name
