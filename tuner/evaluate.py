@@ -78,6 +78,7 @@ class Evaluator:
         self.jobs = jobs
         self.on_evaluation = on_evaluation
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
+        self._metrics: dict[Candidate, float] = {}  # on ``ref``: the baselines reuse the search's
         self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
 
     def graph(self, candidate: Candidate) -> Graph | None:
@@ -156,9 +157,16 @@ class Evaluator:
             return [emulated_metric(g, ref, metric) for g in graphs]
         return list(self._parallel(delayed(emulated_metric)(g, ref, metric) for g in graphs))
 
+    def metric(self, candidate: Candidate) -> float:
+        """The metric of one candidate on the calibration data (remembered)."""
+        if candidate not in self._metrics:
+            self._metrics[candidate] = self.metrics([self.graph(candidate)])[0]
+        return self._metrics[candidate]
+
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         graphs = [self.graph(c) for c in candidates]
         values = self.metrics(graphs)
+        self._metrics.update(zip(candidates, values, strict=True))
         out = []
         for c, g, m in zip(candidates, graphs, values, strict=True):
             cost, tiebreak = self._key(g)
