@@ -8,7 +8,9 @@ search over a cluster).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -16,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
+from threadpoolctl import ThreadpoolController
 
 from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType
@@ -48,10 +51,24 @@ def emulated_metric(graph: Graph | None, ref: Reference, metric: str) -> float:
     if graph is None:
         return math.nan
     try:
-        y = EmulatedModel.from_graph(graph).predict(ref.x)
+        # one BLAS thread: the matrices are small (samples x a few hundred), where OpenBLAS's
+        # threads cost more than they save (4x slower on a busy 2-core machine), and the
+        # parallelism is over candidates
+        with _blas().limit(limits=1, user_api="blas"):
+            y = EmulatedModel.from_graph(graph).predict(ref.x)
     except (ConfigError, UnsupportedLayerError):
         return math.nan
     return evaluate(metric, y, ref.y_float, ref.labels)
+
+
+def _metrics_of(graphs: Sequence[Graph | None], ref: Reference, metric: str) -> list[float]:
+    """`emulated_metric` of several graphs: one worker task."""
+    return [emulated_metric(g, ref, metric) for g in graphs]
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 class Evaluator:
@@ -80,6 +97,7 @@ class Evaluator:
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
         self._metrics: dict[Candidate, float] = {}  # on ``ref``: the baselines reuse the search's
         self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
+        self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
 
     def graph(self, candidate: Candidate) -> Graph | None:
         """hls4ml's graph for ``candidate`` (cached: pricing and evaluating share it); None
@@ -155,7 +173,15 @@ class Evaluator:
         metric = self.target.metric
         if self._parallel is None or len(graphs) == 1:
             return [emulated_metric(g, ref, metric) for g in graphs]
-        return list(self._parallel(delayed(emulated_metric)(g, ref, metric) for g in graphs))
+        # one task per worker, not per graph: the reference data (about 1 MB for 10,000
+        # samples) is then sent once per worker, not once per ~50 ms evaluation
+        n = min(len(graphs), self._workers)
+        chunks = [graphs[k::n] for k in range(n)]
+        parts = self._parallel(delayed(_metrics_of)(c, ref, metric) for c in chunks)
+        out = [math.nan] * len(graphs)
+        for k, part in enumerate(parts):
+            out[k::n] = part
+        return out
 
     def metric(self, candidate: Candidate) -> float:
         """The metric of one candidate on the calibration data (remembered)."""
