@@ -164,3 +164,20 @@ def test_cheapest_uniform_is_the_narrowest_width_that_meets(iris_model):
     narrower = {k: w - 1 for k in (5, 6)}
     assert not any(job._uniform_meets(narrower).values())
     assert i in (5, 6)
+
+
+def test_parallel_metrics_come_back_in_order(iris_model):
+    """With two workers, a batch split into one task per worker gives the serial metrics in the
+    candidates' order (an odd batch of distinct metrics, so a mix-up would show)."""
+    from tuner.evaluate import Evaluator
+    from tuner.tune import _Job
+
+    model, x, y, _ = iris_model
+    job = _Job(model, x, y, OPTIONS, lambda _: None)
+    graphs = [job.evaluator.graph(job.start(f)) for f in range(5)]
+    serial = job.evaluator.metrics(graphs)
+    assert len(set(serial)) > 2
+    parallel = Evaluator(
+        model, job.graph, job.base_config, job.ref_cal, job.search_target, jobs=2
+    ).metrics(graphs)
+    assert parallel == serial
