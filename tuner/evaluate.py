@@ -8,14 +8,18 @@ search over a cluster).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import warnings
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
+from threadpoolctl import ThreadpoolController
 
 from emulation.check import graph_findings
 from emulation.errors import ConfigError, UnsupportedLayerError
@@ -57,7 +61,11 @@ def emulated_metric(
         return math.nan, "", 0.0
     em = EmulatedModel.from_graph(graph)
     try:
-        y = em.predict(ref.x)
+        # one BLAS thread: the matrices are small (samples x a few hundred), where OpenBLAS's
+        # threads cost more than they save (4x slower on a busy 2-core machine), and the
+        # parallelism is over candidates
+        with _blas().limit(limits=1, user_api="blas"):
+            y = em.predict(ref.x)
     except (ConfigError, UnsupportedLayerError):
         return math.nan, "", 0.0
     seen = [(name, p) for name, p in em.overflows.items() if name in watched]
@@ -69,6 +77,16 @@ def emulated_metric(
 # Saturation may clip rare outliers (the issue's words); a type that clips more than this share
 # of a point's calibration values fits those samples and fails on the next ones.
 RARE_OVERFLOW = 0.01
+
+
+def _metrics_of(graphs: Sequence[Graph | None], *args: Any) -> list[tuple[float, str, float]]:
+    """`emulated_metric` of several graphs: one worker task."""
+    return [emulated_metric(g, *args) for g in graphs]
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 class Evaluator:
@@ -99,7 +117,9 @@ class Evaluator:
         # points saturate by hls4ml's design, e.g. the stable softmax's normalised input)
         self.watched = frozenset(watched)
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
+        self._metrics: dict[Candidate, float] = {}  # on ``ref``: the baselines reuse the search's
         self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
+        self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
 
     def graph(self, candidate: Candidate) -> Graph | None:
         """hls4ml's graph for ``candidate`` (cached: pricing and evaluating share it); None
@@ -192,14 +212,29 @@ class Evaluator:
         args = (ref, self.target.metric, self.watched, strict)
         if self._parallel is None or len(graphs) == 1:
             return [emulated_metric(g, *args) for g in graphs]
-        return list(self._parallel(delayed(emulated_metric)(g, *args) for g in graphs))
+        # one task per worker, not per graph: the reference data (about 1 MB for 10,000
+        # samples) is then sent once per worker, not once per ~50 ms evaluation
+        n = min(len(graphs), self._workers)
+        chunks = [graphs[k::n] for k in range(n)]
+        parts = self._parallel(delayed(_metrics_of)(c, *args) for c in chunks)
+        out: list[tuple[float, str, float]] = [(math.nan, "", 0.0)] * len(graphs)
+        for k, part in enumerate(parts):
+            out[k::n] = part
+        return out
+
+    def metric(self, candidate: Candidate) -> float:
+        """The metric of one candidate on the calibration data as the search judges it
+        (strict; remembered, so a baseline reuses what the search measured)."""
+        if candidate not in self._metrics:
+            self._metrics[candidate] = self.metrics([self.graph(candidate)], strict=True)[0]
+        return self._metrics[candidate]
 
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         graphs = [self.graph(c) for c in candidates]
+        judged = self._emulate(graphs, self.ref, True)
+        self._metrics.update(zip(candidates, (m for m, _, _ in judged), strict=True))
         out = []
-        for c, g, (m, point, share) in zip(
-            candidates, graphs, self._emulate(graphs, self.ref, True), strict=True
-        ):
+        for c, g, (m, point, share) in zip(candidates, graphs, judged, strict=True):
             cost, tiebreak = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
             met = self.target.met(m)

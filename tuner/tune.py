@@ -35,7 +35,7 @@ from tuner.profile import (
 )
 from tuner.sampling import jittered, split_indices
 from tuner.search import Evaluation, SearchResult, greedy_search
-from tuner.space import Candidate, Point, integer_bits
+from tuner.space import LAYER_LEVEL_TYPES, Candidate, Point, integer_bits
 
 __all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "split_indices", "tune"]
 
@@ -110,16 +110,39 @@ def hls4ml_default_config(model) -> dict:
         return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
 
 
-def _uniform_config(model, width: int, integer: int) -> dict:
+# The largest table the uniform baseline gives a stable softmax (hls4ml's own cap is 2^(W-1)).
+MAX_UNIFORM_TABLE = 1 << 16
+# Fractional bits of the uniform baseline's first try for each I (24 when that misses).
+UNIFORM_FRACTIONAL = 16
+
+
+def uniform_config(model, graph: Graph, t: FixedType) -> dict:
+    """The uniform baseline's config: ``t`` for every type of every layer.
+
+    The model default covers weights, biases, accumulators and results; the lookup tables
+    (sigmoid/tanh ``table_t``, the softmax's ``exp_table_t``, ``inv_table_t`` and
+    ``inv_inp_t``) get ``t`` through the layer-level keys hls4ml reads (its generated
+    ``Precision: {table: ...}`` entries are ignored and would leave them at ``ap_fixed<18,8>``).
+    A stable softmax indexes its exp table by the top bits of its input, whose integer bits a
+    uniform type sets to the widest range in the network: with hls4ml's 1,024 entries that is
+    too coarse for any width. So its ``TableSize`` is ``2^(W-1)`` (at most `MAX_UNIFORM_TABLE`),
+    one entry per input value (hls4ml caps the exp table there): ``t`` alone limits accuracy.
+    Tables cost no BOPs; their ROM shows in the LUT estimate.
+    """
     import hls4ml
 
-    with quiet_hls4ml():  # its notes (handlers, a missing da4ml) would spoil --json
-        return hls4ml.utils.config_from_keras_model(
-            model,
-            granularity="model",
-            backend="Vivado",
-            default_precision=f"ap_fixed<{width},{integer}>",
+    with warnings.catch_warnings(), quiet_hls4ml():  # its notes would spoil --json
+        warnings.simplefilter("ignore")
+        cfg = hls4ml.utils.config_from_keras_model(
+            model, granularity="model", backend="Vivado", default_precision=t.to_config()
         )
+    layers = cfg.setdefault("LayerName", {})
+    for node in graph.nodes:
+        for type_name in sorted(LAYER_LEVEL_TYPES & set(node.types)):
+            Point(node.name, type_name).write(layers.setdefault(node.name, {}), t)
+        if table_range(node, "exp_table_t") is not None:
+            layers[node.name]["TableSize"] = min(1 << (t.width - 1), MAX_UNIFORM_TABLE)
+    return cfg
 
 
 class _Job:
@@ -230,10 +253,6 @@ class _Job:
             warnings.simplefilter("ignore")
             return build_graph(self.model, cfg)
 
-    def _meets_on_calibration(self, cfg: Mapping) -> bool:
-        graph = self._graph_of(cfg)
-        return self.search_target.met(self.evaluator.metrics([graph], strict=True)[0])
-
     def _uniform_integer_range(self) -> range:
         """Integer bits worth trying for one type everywhere: a uniform type must hold the
         widest range, give or take a few bits that saturation or wrap-around may cost."""
@@ -241,27 +260,46 @@ class _Job:
         return range(max(1, need - 3), need + 2)
 
     def cheapest_uniform(self) -> dict | None:
-        """Baseline 2: the cheapest ``ap_fixed<W,I>`` for every type that meets the target.
+        """Baseline 2: the cheapest ``ap_fixed<W,I>`` for every type that meets the target
+        (`uniform_config`).
 
-        The cost of a uniform config depends on W only, so for each I only widths below the
-        best W found so far are worth trying.
+        The cost of a uniform config depends on W only: for each I, bisect W, from a first
+        width that meets (``UNIFORM_FRACTIONAL`` fractional bits, else 24). The bisections of
+        all I run in lock step, one parallel batch per step, and stop once they cannot beat
+        the narrowest W found.
         """
-        best_w, best_i = None, None
-        for i in self.options.uniform_integer_bits or self._uniform_integer_range():
-            lo, hi = i + 1, (best_w - 1) if best_w else i + 24
-            if hi < lo or not self._meets_on_calibration(_uniform_config(self.model, hi, i)):
-                continue
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if self._meets_on_calibration(_uniform_config(self.model, mid, i)):
-                    hi = mid
+        integers = self.options.uniform_integer_bits or self._uniform_integer_range()
+        spans: dict[int, tuple[int, int]] = {}  # I -> (lo, hi): hi meets, lo - 1 does not
+        lo_of = dict.fromkeys(integers, 1)
+        for f in (UNIFORM_FRACTIONAL, 24):
+            probe = {i: i + f for i in integers if i not in spans and i + f >= lo_of[i]}
+            for i, ok in self._uniform_meets(probe).items():
+                if ok:
+                    spans[i] = (max(i + 1, lo_of[i]), i + f)
                 else:
-                    lo = mid + 1
-            best_w, best_i = hi, i
-        if best_w is None:
+                    lo_of[i] = i + f + 1
+        while True:
+            best = min((hi for _, hi in spans.values()), default=None)
+            probe = {i: (lo + hi) // 2 for i, (lo, hi) in spans.items() if lo < hi and lo < best}
+            if not probe:
+                break
+            for i, ok in self._uniform_meets(probe).items():
+                lo, hi = spans[i]
+                spans[i] = (lo, probe[i]) if ok else (probe[i] + 1, hi)
+        if not spans:
             return None
-        cfg = _uniform_config(self.model, best_w, best_i)
+        best_w, best_i = min((hi, i) for i, (_, hi) in spans.items())
+        cfg = uniform_config(self.model, self.graph, FixedType(best_w, best_i))
         return self.measure(cfg, f"uniform ap_fixed<{best_w},{best_i}>")
+
+    def _uniform_meets(self, widths: Mapping[int, int]) -> dict[int, bool]:
+        """Whether ``ap_fixed<widths[I], I>`` everywhere meets the target, for each I."""
+        graphs = [
+            self._graph_of(uniform_config(self.model, self.graph, FixedType(w, i)))
+            for i, w in widths.items()
+        ]
+        metrics = self.evaluator.metrics(graphs, strict=True)
+        return {i: self.search_target.met(m) for i, m in zip(widths, metrics, strict=True)}
 
     def overflows(self, cfg: Mapping) -> dict:
         """Overflow accounting of ``cfg`` on the validation data, per cast point."""
@@ -270,18 +308,27 @@ class _Job:
         return {name: p.to_dict() for name, p in em.overflows.items()}
 
     def range_rule(self) -> dict | None:
-        """Baseline 3: integer bits from the ranges, one common fractional width."""
-        lo, hi = 0, 24
-        if not self._meets_on_calibration(self.start(hi).to_config(self.base_config)):
+        """Baseline 3: integer bits from the ranges, one common fractional width (the fewest
+        that meet the target, by bisection from the search's start, whose evaluation the
+        evaluator remembers)."""
+        f0, top = self.options.start_fractional, 24
+        if self._start_meets(f0):
+            lo, hi = 0, f0
+        elif f0 < top and self._start_meets(top):
+            lo, hi = f0 + 1, top
+        else:
             return None
         while lo < hi:
             mid = (lo + hi) // 2
-            if self._meets_on_calibration(self.start(mid).to_config(self.base_config)):
+            if self._start_meets(mid):
                 hi = mid
             else:
                 lo = mid + 1
         cfg = self.start(hi).to_config(self.base_config)
         return self.measure(cfg, f"range rule, {hi} fractional bits")
+
+    def _start_meets(self, fractional: int) -> bool:
+        return self.search_target.met(self.evaluator.metric(self.start(fractional)))
 
 
 def table_range(node: Node, type_name: str) -> float | None:

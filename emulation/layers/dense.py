@@ -20,8 +20,10 @@ How it is reproduced exactly, fastest first:
   then summed: at once when accum_t wraps; else as prefix sums, where the accumulations whose
   every prefix stays in range are done and only the others take the sequential C++ loop in the
   C++ order;
-- all in float64 while every product and every sum of n_in + 1 accumulator values has at most 53
-  bits; in integer mantissas (int64, or Python ints beyond 62 bits) otherwise.
+- all in float64 while every product and every partial sum has at most 53 bits: proven from the
+  types, or else from the actual values (the largest input of the batch times each weight, as
+  FINN sizes accumulators; `_float_exact`); in integer mantissas (int64, or Python ints beyond
+  62 bits) otherwise.
 """
 
 from __future__ import annotations
@@ -120,9 +122,7 @@ def dense(
     if order is not None:
         # products do not depend on the order; only the sums do
         x, w = x[:, order], w[order]
-    n_in = x.shape[1]
-    p_t = product_type(x_t, w_t)
-    wide = p_t.width > _FLOAT_BITS or accumulate_type(accum_t, n_in + 1).width > _FLOAT_BITS
+    wide = not _float_exact(x, w, b, x_t, w_t, accum_t)
     run = _accumulate_int if wide else _accumulate_float
     acc, over, max_abs = run(x, w, b, x_t, w_t, b_t, accum_t)
     # the largest |product| before cast 2: exact, without forming every product
@@ -214,6 +214,46 @@ def _accumulate_float(
                     over[rs, cs] |= late
             max_abs = max(max_abs, float(np.max(np.abs(s), initial=0.0)))
     return acc, over, max_abs
+
+
+def _float_exact(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
+) -> bool:
+    """Whether every value casts 1-3 produce is exact in float64 (mantissas below 2^53).
+
+    From the types alone when they guarantee it; otherwise from the actual values, as FINN
+    sizes accumulators: with X_i = max |x_i| over the batch, every product x_i w_ij is at most
+    X_i |w_ij| and every partial sum (in any order, as BLAS adds) at most
+    S_j = |bias_j| + sum_i X_i |w_ij|. The bounds are computed in float64 themselves: rounding
+    is monotone, so a computed sum of non-negative integers below 2^53 is the exact sum (a
+    partial sum past 2^53 would round to at least 2^53 and stay there).
+    """
+    n_in = x.shape[1]
+    p_t = product_type(x_t, w_t)
+    if p_t.width <= _FLOAT_BITS and accumulate_type(accum_t, n_in + 1).width <= _FLOAT_BITS:
+        return True
+    limit = np.ldexp(1.0, _FLOAT_BITS)
+    x_max = np.max(np.abs(x), axis=0, initial=0.0)
+    w_abs = np.abs(w)
+    # products: |x| 2^Fx and |w| 2^Fw are integers (mantissas), so is their product
+    biggest = float(np.max(x_max, initial=0.0)) * float(np.max(w_abs, initial=0.0))
+    if not np.ldexp(biggest, p_t.fractional) < limit:
+        return False
+    # sums, in units of accum_t's LSB: the bias as cast 1 leaves it, then the products
+    f = accum_t.fractional
+    exact_products = x_t.fractional + w_t.fractional <= f
+    lo, hi = accum_t.min, accum_t.max
+    if not (lo < 0 and biggest + (0.0 if exact_products else accum_t.lsb) <= hi):
+        # a product may overflow: a cast product is then only known to be some accum_t value
+        return np.ldexp(max(-lo, hi), f) * (n_in + 1) < limit
+    bias = np.abs(accum_t.quantize(b))
+    sums = np.ldexp(x_max @ w_abs + bias, f)
+    if exact_products:
+        # cast 2 is the identity: every term is an integer on accum_t's grid
+        return bool(np.max(sums, initial=0.0) < limit)
+    # cast 2 rounds each product by less than one LSB; the terms are no longer integers, so
+    # keep a margin far above float64's relative error
+    return (float(np.max(sums, initial=0.0)) + n_in) * (1 + 2.0**-20) < limit
 
 
 def _matmul_ok(

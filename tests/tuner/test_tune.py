@@ -119,3 +119,60 @@ def test_small_calibration_sets_are_searched_with_jittered_copies(tuned):
     assert tuned.split["calibration"] == 105
     assert tuned.split["search_samples"] >= 2000
     assert "on 105 samples" in tuned.search_target
+
+
+def test_uniform_config_sets_every_type_tables_included(iris_model):
+    """The uniform baseline really is one type: hls4ml's graph has it for every type a config
+    sets (tables through the layer keys hls4ml reads), and the stable softmax's exp table has
+    one entry per input value."""
+    from emulation.fixed import FixedType
+    from emulation.graph import build_graph
+    from emulation.layers.softmax import softmax_sizes
+    from tuner.tune import hls4ml_default_config, uniform_config
+
+    model = iris_model[0]
+    t = FixedType(12, 5)
+    template = build_graph(model, hls4ml_default_config(model))
+    graph = build_graph(model, uniform_config(model, template, t))
+    derived = {"index_t", "inp_norm_t"}  # hls4ml's own: an index and the softmax's x_max - x
+    types = {
+        f"{n.name}.{k}": v for n in graph.nodes for k, v in n.types.items() if k not in derived
+    }
+    assert {name: v for name, v in types.items() if v != t} == {}
+    assert {"softmax.exp_table_t", "softmax.inv_table_t", "softmax.inv_inp_t"} <= set(types)
+    sizes = softmax_sizes(graph.node("softmax").attrs, t)
+    assert sizes["exp_table_size"] == sizes["inv_table_size"] == 2 ** (t.width - 1)
+
+
+def test_cheapest_uniform_is_the_narrowest_width_that_meets(iris_model):
+    """For each integer width tried, the reported W meets the target and W - 1 does not."""
+    from emulation.fixed import FixedType
+    from tuner.tune import _Job
+
+    model, x, y, _ = iris_model
+    options = TuneOptions(seed=1, target=OPTIONS.target, uniform_integer_bits=(5, 6))
+    job = _Job(model, x, y, options, lambda _: None)
+    best = job.cheapest_uniform()
+    t = FixedType.parse(best["name"].removeprefix("uniform "))
+    w, i = t.width, t.integer
+    assert best["met_calibration"]
+    narrower = {k: w - 1 for k in (5, 6)}
+    assert not any(job._uniform_meets(narrower).values())
+    assert i in (5, 6)
+
+
+def test_parallel_metrics_come_back_in_order(iris_model):
+    """With two workers, a batch split into one task per worker gives the serial metrics in the
+    candidates' order (an odd batch of distinct metrics, so a mix-up would show)."""
+    from tuner.evaluate import Evaluator
+    from tuner.tune import _Job
+
+    model, x, y, _ = iris_model
+    job = _Job(model, x, y, OPTIONS, lambda _: None)
+    graphs = [job.evaluator.graph(job.start(f)) for f in range(5)]
+    serial = job.evaluator.metrics(graphs)
+    assert len(set(serial)) > 2
+    parallel = Evaluator(
+        model, job.graph, job.base_config, job.ref_cal, job.search_target, jobs=2
+    ).metrics(graphs)
+    assert parallel == serial
