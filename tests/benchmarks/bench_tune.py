@@ -1,7 +1,8 @@
 """Tuning quality and speed against the three baselines, measured in the same run.
 
 - The built-in digits example and the Iris model of ``../shared/realdata`` (150 samples): the
-  tuned config must meet its target on validation data, and its BOPs are printed as a ratio of
+  tuned config must meet its target on validation data (in the emulator and in hls4ml's C
+  simulation, where g++ is installed), and its BOPs are printed as a ratio of
   the cheapest uniform ``ap_fixed<W,I>`` meeting the same target (goal: at most 60 %) and of
   hls4ml's default config.
 - The jet-tagging 16-64-32-32-5 MLP with 10,000 synthetic samples: wall time of a whole tuning
@@ -61,6 +62,35 @@ def _report(name: str, result) -> None:
     )
 
 
+def _verify(result, model, x, labels) -> None:
+    """The tuned config in hls4ml's compiled C simulation, on the same validation split."""
+    import contextlib
+    import io
+
+    from csim.hls4ml_sim import find_gxx
+    from emulation.errors import ToolError
+    from tuner.metrics import Target
+    from tuner.verify import verify_csim
+
+    if not result.result["met"]:
+        return
+    try:
+        find_gxx()
+    except ToolError as exc:
+        print(f"  C simulation skipped: {exc}")
+        return
+    metric, bound = result.target.split(" ")[0], float(result.target.split(" ")[-1])
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = verify_csim(result, model, x, labels, Target(metric, bound))
+    csim = result.csim
+    print(
+        f"  C simulation on validation: {metric} {csim['metric']:.4f} "
+        f"({'meets' if csim['met'] else 'MISSES'} the target); {csim['identical']} of "
+        f"{csim['n_values']} output values identical to the emulator"
+        + ("" if code == 0 else f"; {err.getvalue().strip()}")
+    )
+
+
 def main() -> None:
     import keras
 
@@ -76,7 +106,9 @@ def main() -> None:
         model = keras.models.load_model(example / "digits_mlp.keras")
         x = np.load(example / "digits_x.npy").astype(np.float64)
         y = np.load(example / "digits_y.npy")
-        _report("built-in digits example", tune(model, x, y, TuneOptions(jobs=2)))
+        result = tune(model, x, y, TuneOptions(jobs=2))
+        _report("built-in digits example", result)
+        _verify(result, model, x, y)
 
     if not REALDATA.is_dir():
         print(f"real models not found at {REALDATA}: Iris and jet benchmarks skipped")
@@ -89,7 +121,9 @@ def main() -> None:
         # 45 held-out samples: a 0.99 target would allow no sample to differ, which even the
         # cheapest uniform type misses; 0.95 allows two
         options = TuneOptions(target=Target("agreement", 0.95), jobs=2)
-        _report("Iris (realdata, 150 samples)", tune(model, x, y, options))
+        result = tune(model, x, y, options)
+        _report("Iris (realdata, 150 samples)", result)
+        _verify(result, model, x, y)
 
     if "jet" in parts:
         model = load_model(REALDATA / "jet_KERAS_3layer" / "KERAS_3layer.json")
