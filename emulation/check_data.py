@@ -40,7 +40,7 @@ def data_findings(
     float_outputs: Any,
     bound: float | None,
 ) -> tuple[dict[str, Any], list[Finding]]:
-    from emulation.model import EmulatedModel
+    from emulation.model import EmulatedModel, cast_type
 
     em = EmulatedModel.from_graph(graph)
     trace = em.trace(X)
@@ -49,10 +49,7 @@ def data_findings(
     first_overflow = None
     for key, p in em.overflows.items():
         layer, _, type_name = key.rpartition(".")
-        node = graph.node(layer) if layer in {n.name for n in graph.nodes} else None
-        t = node.types.get(type_name) if node is not None else None
-        if type_name == "result_t" and node is not None and node.kind == "Input":
-            t = node.types.get("result_t")
+        t = cast_type(graph, key)
         points.append(
             {
                 "point": key,

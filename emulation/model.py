@@ -17,12 +17,29 @@ import numpy as np
 
 import emulation.layers  # noqa: F401  (registers every adapter)
 from emulation.errors import DataError
+from emulation.fixed import FixedType
 from emulation.graph import Graph, build_graph
 from emulation.layers.base import Context, Node, QuantPoint, adapter_for
 
-__all__ = ["EmulatedModel"]
+__all__ = ["EmulatedModel", "cast_type"]
 
 DEFAULT_BATCH_SIZE = 4096
+
+
+def cast_type(graph: Graph, point: str) -> FixedType | None:
+    """The type of the emulator's cast point ``"<layer>.<type name>"``: the layer's own type,
+    or one hls4ml derives in the C++ (the stable softmax's ``inp_norm_t``); None if unknown."""
+    layer, _, type_name = point.rpartition(".")
+    node = next((n for n in graph.nodes if n.name == layer), None)
+    if node is None:
+        return None
+    if type_name in node.types:
+        return node.types[type_name]
+    if type_name == "inp_norm_t" and node.kind == "Softmax" and node.input_types:
+        from emulation.layers.softmax import softmax_sizes
+
+        return softmax_sizes(node.attrs, node.input_types[0])["inp_norm_t"]
+    return None
 
 
 class EmulatedModel:

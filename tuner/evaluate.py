@@ -23,10 +23,10 @@ from threadpoolctl import ThreadpoolController
 
 from emulation.check import graph_findings
 from emulation.errors import ConfigError, UnsupportedLayerError
-from emulation.fixed import FixedType
+from emulation.fixed import FixedType, Overflow
 from emulation.graph import Graph, build_graph, decimal_text_values
-from emulation.layers.base import Node
-from emulation.model import EmulatedModel
+from emulation.layers.base import Node, QuantPoint
+from emulation.model import EmulatedModel, cast_type
 from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
 from tuner.metrics import ConfidentTarget, Target, evaluate
 from tuner.search import Evaluation
@@ -44,21 +44,26 @@ class Reference:
     labels: np.ndarray | None = None
 
 
+# Saturation may clip rare outliers (the issue's words); a type that clips more than this share
+# of a point's calibration values fits those samples and fails on the next ones.
+RARE_OVERFLOW = 0.01
+
+
 def emulated_metric(
     graph: Graph | None,
     ref: Reference,
     metric: str,
     watched: Collection[str] = (),
     strict: bool = False,
-) -> tuple[float, str, float]:
-    """The metric of the emulated graph on ``ref``, and of the ``watched`` cast points the
-    one where the largest share of values overflowed, with that share (runs in a worker).
+) -> tuple[float, str]:
+    """The metric of the emulated graph on ``ref``, and what its overflows refuse it for ("" if
+    nothing; see `overflow_flaw`). Runs in a worker.
 
     NaN for a candidate hls4ml's C++ cannot realise (e.g. a softmax table larger than its
     index type can address): the search treats it as missing the target.
     """
     if graph is None:
-        return math.nan, "", 0.0
+        return math.nan, ""
     em = EmulatedModel.from_graph(graph)
     try:
         # one BLAS thread: the matrices are small (samples x a few hundred), where OpenBLAS's
@@ -67,16 +72,30 @@ def emulated_metric(
         with _blas().limit(limits=1, user_api="blas"):
             y = em.predict(ref.x)
     except (ConfigError, UnsupportedLayerError):
-        return math.nan, "", 0.0
-    seen = [(name, p) for name, p in em.overflows.items() if name in watched]
-    worst = max(seen, key=lambda kv: kv[1].share, default=("", None))
-    share = worst[1].share if worst[1] is not None else 0.0
-    return evaluate(metric, y, ref.y_float, ref.labels, strict=strict), worst[0], share
+        return math.nan, ""
+    value = evaluate(metric, y, ref.y_float, ref.labels, strict=strict)
+    return value, overflow_flaw(graph, em.overflows, watched)
 
 
-# Saturation may clip rare outliers (the issue's words); a type that clips more than this share
-# of a point's calibration values fits those samples and fails on the next ones.
-RARE_OVERFLOW = 0.01
+def overflow_flaw(
+    graph: Graph, overflows: Mapping[str, QuantPoint], watched: Collection[str]
+) -> str:
+    """Why the overflows of one run refuse a candidate ("" when they do not).
+
+    A value that wraps around anywhere (a sign flip, or the stable softmax's ``x_max - x``
+    wrapping to a small difference) refuses it; a saturating type the tuner set (``watched``)
+    may clip at most `RARE_OVERFLOW` of its values.
+    """
+    for name, p in overflows.items():
+        if not p.count:
+            continue
+        t = cast_type(graph, name)
+        saturates = t is not None and t.overflow in (Overflow.SAT, Overflow.SAT_SYM)
+        if not saturates:
+            return f"{p.count} value(s) wrap around at {name}"
+        if name in watched and p.share > RARE_OVERFLOW:
+            return f"{p.share:.1%} of the values at {name} saturate"
+    return ""
 
 
 def _metrics_of(graphs: Sequence[Graph | None], *args: Any) -> list[tuple[float, str, float]]:
@@ -204,11 +223,11 @@ class Evaluator:
     ) -> list[float]:
         """The metric of each graph on ``ref`` (default: the calibration data), in parallel;
         ``strict``: as the search judges it (see `tuner.metrics.evaluate`)."""
-        return [m for m, _, _ in self._emulate(graphs, ref or self.ref, strict)]
+        return [m for m, _ in self._emulate(graphs, ref or self.ref, strict)]
 
     def _emulate(
         self, graphs: Sequence[Graph | None], ref: Reference, strict: bool
-    ) -> list[tuple[float, str, float]]:
+    ) -> list[tuple[float, str]]:
         args = (ref, self.target.metric, self.watched, strict)
         if self._parallel is None or len(graphs) == 1:
             return [emulated_metric(g, *args) for g in graphs]
@@ -217,7 +236,7 @@ class Evaluator:
         n = min(len(graphs), self._workers)
         chunks = [graphs[k::n] for k in range(n)]
         parts = self._parallel(delayed(_metrics_of)(c, *args) for c in chunks)
-        out: list[tuple[float, str, float]] = [(math.nan, "", 0.0)] * len(graphs)
+        out: list[tuple[float, str]] = [(math.nan, "")] * len(graphs)
         for k, part in enumerate(parts):
             out[k::n] = part
         return out
@@ -232,15 +251,13 @@ class Evaluator:
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         graphs = [self.graph(c) for c in candidates]
         judged = self._emulate(graphs, self.ref, True)
-        self._metrics.update(zip(candidates, (m for m, _, _ in judged), strict=True))
+        self._metrics.update(zip(candidates, (m for m, _ in judged), strict=True))
         out = []
-        for c, g, (m, point, share) in zip(candidates, graphs, judged, strict=True):
+        for c, g, (m, overflow) in zip(candidates, graphs, judged, strict=True):
             cost, tiebreak = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
             met = self.target.met(m)
-            flaw = self.flaw(c, g) if met else ""
-            if met and not flaw and share > RARE_OVERFLOW:
-                flaw = f"{share:.1%} of the values at {point} overflow"
+            flaw = (self.flaw(c, g) or overflow) if met else ""
             ev = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
             out.append(ev)
             if self.on_evaluation is not None:

@@ -170,6 +170,13 @@ class _Job:
         self.ranges, self.base_config, self.graph = observe_ranges(
             model, self.template, self.ref_cal.x
         )
+        self.feeds_stable_softmax = {
+            n.inputs[0]
+            for n in self.graph.nodes
+            if n.kind == "Softmax"
+            and n.inputs
+            and n.attrs.get("implementation", "stable") == "stable"
+        }
         self.points = configurable_points(self.graph, self.template)
         self.accums = [p for p in self.points if is_multiplier_accum(self.graph.node(p.layer), p)]
         self.searched = [
@@ -203,6 +210,10 @@ class _Job:
             current = self.graph.node(p.layer).types[p.type_name]
             signed = not (p.type_name == "result_t" and self.ranges.non_negative.get(p.layer))
             i = integer_bits(self._range_of(p), signed)
+            if p.type_name == "result_t" and p.layer in self.feeds_stable_softmax:
+                # the stable softmax holds x_max - x, up to twice the range, in inp_norm_t,
+                # which has one integer bit fewer than its input: without this bit it wraps
+                i += 1
             modes = (current.rounding, current.overflow) if p.type_name != "result_t" else ()
             types[p] = FixedType(max(i + fractional, 1), i, signed, *modes)
         return self.derive(Candidate.of(types))

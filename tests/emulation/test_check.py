@@ -250,6 +250,16 @@ def test_saturating_overflow_is_a_note_wrapping_one_a_warning(mlp):
     assert findings["AP_WRAP"].severity == "warning" and "overflow" in findings["AP_WRAP"].message
 
 
+def test_softmax_difference_overflow_names_its_derived_type(mlp):
+    """x_max - x wraps in the stable softmax's inp_norm_t (a type hls4ml derives, one integer
+    bit narrower than the input): the finding names that type and is a warning."""
+    x = np.random.default_rng(0).normal(size=(256, 6)) * 4
+    cfg = _safe(logits={"Precision": {"result": "ap_fixed<16,5,AP_TRN,AP_SAT>"}})
+    [f] = [f for f in _codes(check(mlp, cfg, x), "overflow") if f.point == "sm.inp_norm_t"]
+    assert f.severity == "warning"
+    assert "(ap_ufixed<15,4>, max 15.9995)" in f.message
+
+
 def test_agreement_bound_is_a_parameter(mlp):
     """The agreement finding uses the given bound, and none is made without one."""
     x = np.random.default_rng(0).normal(size=(64, 6)) * 4

@@ -28,7 +28,8 @@ def evaluator(iris_model):
 
 def _one(evaluator, types):
     # the wide base leaves the softmax input too wide for `check`; give it a usable type
-    safe = {Point("logits", "result_t"): FixedType(18, 6)}
+    # (the logits reach 21, and x_max - x 35: inp_norm_t, one integer bit fewer, holds 64)
+    safe = {Point("logits", "result_t"): FixedType(18, 7)}
     (ev,) = evaluator([Candidate.of(safe | types)], "test")
     return ev
 
@@ -55,6 +56,27 @@ def test_clipping_more_than_a_rare_share_is_refused(evaluator, iris_model):
     clip = FixedType(8, 1, overflow=Overflow.SAT)
     ev = _one(evaluator, {Point("features", "result_t"): clip})
     assert not ev.met
-    assert "of the values at features.result_t overflow" in ev.flaw
+    assert "of the values at features.result_t saturate" in ev.flaw
     wide = FixedType(10, 3, overflow=Overflow.SAT)  # holds +-4: nothing clips
     assert _one(evaluator, {Point("features", "result_t"): wide}).met
+
+
+def test_any_wrap_around_is_refused(evaluator):
+    """A wrapping type too narrow for the values refuses the candidate however few wrap: a
+    wrapped value flips its sign."""
+    ev = _one(evaluator, {Point("hidden", "result_t"): FixedType(8, 2)})  # holds [-2, 2)
+    assert not ev.met
+    assert "wrap around at hidden.result_t" in ev.flaw
+
+
+def test_wrapping_softmax_difference_is_refused(evaluator):
+    """The stable softmax keeps x_max - x in inp_norm_t, one integer bit narrower than its
+    input: logits that fit their own type can still wrap there, and that refuses the
+    candidate."""
+    from emulation.model import cast_type
+
+    tight = FixedType(14, 6)  # holds the logits (|x| < 32) but not every x_max - x (< 32)
+    graph = evaluator.graph(Candidate.of({Point("logits", "result_t"): tight}))
+    assert cast_type(graph, "softmax.inp_norm_t") == FixedType(13, 5, signed=False)
+    ev = _one(evaluator, {Point("logits", "result_t"): tight})
+    assert "wrap around at softmax.inp_norm_t" in ev.flaw
