@@ -44,8 +44,8 @@ class Reference:
     labels: np.ndarray | None = None
 
 
-# Saturation may clip rare outliers (the issue's words); a type that clips more than this share
-# of a point's calibration values fits those samples and fails on the next ones.
+# Saturation may clip a rare outlier; a type that clips more than this share of a point's
+# calibration values is fitted to those samples and fails on the next ones.
 RARE_OVERFLOW = 0.01
 
 
@@ -98,7 +98,7 @@ def overflow_flaw(
     return ""
 
 
-def _metrics_of(graphs: Sequence[Graph | None], *args: Any) -> list[tuple[float, str, float]]:
+def _metrics_of(graphs: Sequence[Graph | None], *args: Any) -> list[tuple[float, str]]:
     """`emulated_metric` of several graphs: one worker task."""
     return [emulated_metric(g, *args) for g in graphs]
 

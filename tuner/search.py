@@ -109,13 +109,16 @@ def greedy_search(
     clippable: Collection[Point] | None = None,
     max_start_fractional: int = 24,
     derive: Callable[[Candidate], Candidate] = lambda c: c,
+    seeds: Sequence[Candidate] = (),
 ) -> SearchResult:
     """Run the four phases from ``start`` over the ``searched`` points.
 
     ``evaluate`` maps candidates to evaluations (in parallel where it can); ``price`` gives
     their (cost, secondary cost) without running the emulator; ``derive`` fills in the points
     that follow from others (the accumulators); ``batch`` descent moves are tried at once;
-    ``clippable`` are the points that may trade an integer bit for saturation (default: all).
+    ``clippable`` are the points that may trade an integer bit for saturation (default: all);
+    ``seeds`` are other candidates the descent may start from (the range rule's best): it starts
+    from the cheapest of them and the combined lower bounds that meets the target.
     A KeyboardInterrupt stops the search and returns what was found so far, flagged
     ``interrupted``.
     """
@@ -123,7 +126,7 @@ def greedy_search(
     run = _Recorder(evaluate, price, derive, result)
     try:
         clip = set(searched if clippable is None else clippable)
-        _search(start, list(searched), run, max_start_fractional, max(batch, 1), clip)
+        _search(start, list(searched), run, max_start_fractional, max(batch, 1), clip, seeds)
     except KeyboardInterrupt:
         result.interrupted = True
     return result
@@ -136,6 +139,7 @@ def _search(
     max_f: int,
     batch: int,
     clippable: set[Point],
+    seeds: Sequence[Candidate] = (),
 ) -> None:
     # 1. start: widen every searched point until the target holds
     (ev,) = run([start], "start")
@@ -162,11 +166,17 @@ def _search(
     #    bit (the descent takes back the bits that were not needed)
     current = start.with_types((p, with_fractional(start[p], high[p])) for p in points)
     (cur_ev,) = run([current], "combine")
-    while not cur_ev.met:
-        if all(current[p].fractional >= max_f for p in points):
-            return
+    while not cur_ev.met and any(current[p].fractional < max_f for p in points):
         current = current.with_types((p, wider(current[p])) for p in points)
         (cur_ev,) = run([current], "repair")
+
+    # the combination can overshoot where one bit more everywhere was more than needed (or
+    # never meet): a seed that meets more cheaply is the better place to descend from
+    for ev in run(list(seeds), "seed") if seeds else []:
+        if _better(ev, cur_ev if cur_ev.met else None):
+            current, cur_ev = ev.candidate, ev
+    if not cur_ev.met:
+        return
 
     # 4. descent: the largest saving that keeps the target, never retrying a failed move
     failed: set[tuple[Point, str]] = set()

@@ -318,10 +318,9 @@ class _Job:
         em.predict(self.ref_val.x)
         return {name: p.to_dict() for name, p in em.overflows.items()}
 
-    def range_rule(self) -> dict | None:
-        """Baseline 3: integer bits from the ranges, one common fractional width (the fewest
-        that meet the target, by bisection from the search's start, whose evaluation the
-        evaluator remembers)."""
+    def range_rule_fractional(self) -> int | None:
+        """The fewest common fractional bits with which the range rule meets the target (by
+        bisection from the search's start, whose evaluations the evaluator remembers)."""
         f0, top = self.options.start_fractional, 24
         if self._start_meets(f0):
             lo, hi = 0, f0
@@ -335,8 +334,15 @@ class _Job:
                 hi = mid
             else:
                 lo = mid + 1
-        cfg = self.start(hi).to_config(self.base_config)
-        return self.measure(cfg, f"range rule, {hi} fractional bits")
+        return hi
+
+    def range_rule(self) -> dict | None:
+        """Baseline 3: integer bits from the ranges, one common fractional width."""
+        f = self.range_rule_fractional()
+        if f is None:
+            return None
+        cfg = self.start(f).to_config(self.base_config)
+        return self.measure(cfg, f"range rule, {f} fractional bits")
 
     def _start_meets(self, fractional: int) -> bool:
         return self.search_target.met(self.evaluator.metric(self.start(fractional)))
@@ -450,6 +456,7 @@ def tune(
     job = _Job(model, x, labels, options, notify)
 
     notify("search")
+    rule = job.range_rule_fractional()
     result = greedy_search(
         job.start(options.start_fractional),
         job.searched,
@@ -459,6 +466,7 @@ def tune(
         # constant weights never saturate: a clipped weight is a different network
         clippable=[p for p in job.searched if p.type_name not in WEIGHT_VARIABLES],
         derive=job.derive,
+        seeds=[job.start(rule)] if rule is not None else [],
     )
     if result.best is not None and not result.interrupted:
         notify("table sizes")

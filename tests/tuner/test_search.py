@@ -104,3 +104,34 @@ def test_interrupt_keeps_the_best_so_far():
     result = greedy_search(_start(), POINTS, interrupted, _price)
     assert result.interrupted
     assert result.best is not None and result.best.met
+
+
+def test_descent_starts_from_a_cheaper_seed():
+    """When combining the lower bounds never meets the target, a seed that meets is where the
+    descent starts, and the descent improves on it."""
+
+    def evaluate(cands, phase):
+        evs = _evaluate(cands, phase)
+        if phase in ("combine", "repair"):  # as if the bounds interacted badly
+            return [Evaluation(e.candidate, 1.0, -1.0, e.cost, 0.0, False, phase) for e in evs]
+        return evs
+
+    # fractional bits no earlier phase tried, so the seed is evaluated as one
+    seed = Candidate.of({p: FixedType(4 + f, 4) for p, f in zip(POINTS, (11, 10, 11), strict=True)})
+    result = greedy_search(_start(), POINTS, evaluate, _price, seeds=[seed])
+    phases = [e.phase for e in result.evaluations]
+    assert "seed" in phases and phases.index("seed") < phases.index("descent")
+    assert result.best.met and result.best.cost < _cost(seed)[0]
+
+
+def test_without_a_seed_an_unreachable_combination_ends_the_search():
+    """The same problem without a seed: no descent, the best is an earlier (start) candidate."""
+
+    def evaluate(cands, phase):
+        evs = _evaluate(cands, phase)
+        if phase in ("combine", "repair"):
+            return [Evaluation(e.candidate, 1.0, -1.0, e.cost, 0.0, False, phase) for e in evs]
+        return evs
+
+    result = greedy_search(_start(), POINTS, evaluate, _price)
+    assert "descent" not in {e.phase for e in result.evaluations}
