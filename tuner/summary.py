@@ -9,6 +9,12 @@ from typing import Any, TextIO
 __all__ = ["summary_lines"]
 
 
+def _copies(split: dict) -> str:
+    """The phrase for the jittered copies of a small calibration set ("" when none)."""
+    extra = split.get("search_samples", split["calibration"]) - split["calibration"]
+    return f" and {extra} noisy copies of them" if extra > 0 else ""
+
+
 def _row(name: str, entry: Mapping[str, Any] | None, objective: str, ref: float | None) -> str:
     if entry is None:
         return f"  {name:<34} {'does not meet the target':>12}"
@@ -27,7 +33,7 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
     objective = result["objective"]
     split = result["split"]
     lines = [
-        f"target: {result['target']} (searched on {split['calibration']} samples, "
+        f"target: {result['target']} (searched on {split['calibration']} samples{_copies(split)}, "
         f"checked on {split['validation']} held-out samples)"
     ]
     uniform = baselines.get("cheapest_uniform")

@@ -49,6 +49,9 @@ def test_tune_writes_a_config_hls4ml_reads(files, capsys):
     assert code == 0, capsys.readouterr().err
     text = capsys.readouterr().out
     assert "aptune (recommended)" in text and "uniform ap_fixed<" in text
+    # 105 calibration samples are searched together with jittered copies, and the summary
+    # says so
+    assert "searched on 105 samples and 1995 noisy copies of them" in text
     project = yaml.safe_load(out.read_text().replace("!keras_model", ""))
     assert project["KerasModel"].endswith("iris.keras") and project["IOType"] == "io_parallel"
     record = json.loads((out.parent / "tuning.json").read_text())
