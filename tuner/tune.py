@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError
-from emulation.fixed import FixedType
+from emulation.fixed import FixedType, Overflow, Rounding
 from emulation.graph import Graph
 from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
@@ -214,7 +214,14 @@ class _Job:
                 # the stable softmax holds x_max - x, up to twice the range, in inp_norm_t,
                 # which has one integer bit fewer than its input: without this bit it wraps
                 i += 1
-            modes = (current.rounding, current.overflow) if p.type_name != "result_t" else ()
+            if p.type_name in WEIGHT_VARIABLES:
+                # constants are rounded when the C++ is compiled: to nearest, and saturating
+                # (a largest weight that rounds up stays in range), costs no hardware
+                modes: tuple = (Rounding.RND, Overflow.SAT)
+            elif p.type_name != "result_t":
+                modes = (current.rounding, current.overflow)
+            else:
+                modes = ()
             types[p] = FixedType(max(i + fractional, 1), i, signed, *modes)
         return self.derive(Candidate.of(types))
 

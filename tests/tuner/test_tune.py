@@ -176,3 +176,12 @@ def test_parallel_metrics_come_back_in_order(iris_model):
         model, job.graph, job.base_config, job.ref_cal, job.search_target, jobs=2
     ).metrics(graphs)
     assert parallel == serial
+
+
+def test_constants_round_to_nearest_and_saturate(tuned):
+    """Weights and biases are written AP_RND, AP_SAT: free for constants (rounded when the C++
+    is compiled), half the rounding error of hls4ml's truncation."""
+    constants = {
+        k: v for k, v in tuned.result["types"].items() if k.endswith(("weight_t", "bias_t"))
+    }
+    assert constants and all(v.endswith(",AP_RND,AP_SAT>") for v in constants.values()), constants
