@@ -9,7 +9,8 @@ candidates of one phase are evaluated in parallel):
    that keep the target, by bisection. This is a lower bound for each point.
 3. **Combine and repair**: all points at their lower bounds; while the target is missed, add
    one fractional bit to every point (a handful of evaluations; the descent then takes back
-   the bits that were not needed).
+   the bits that were not needed). A seed (the range rule's best) that meets the target more
+   cheaply replaces the result.
 4. **Descent**: repeatedly apply the single move with the largest cost saving that keeps the
    target; a move is one fractional bit fewer, or one integer bit fewer with saturation (so a rare
    outlier clips instead of wrapping). A move that once failed is not retried: removing bits
@@ -41,8 +42,8 @@ class Evaluation:
     tiebreak: float
     met: bool
     phase: str
-    # why a candidate that meets the metric is still refused: the first `aptune check`
-    # finding above a note in it (the tuner writes nothing `check` warns about)
+    # why a candidate that meets the metric is still refused ("" if it is not): a finding of
+    # `aptune check` above a note, a value that wraps around, too many that saturate
     flaw: str = ""
 
     @property
