@@ -337,14 +337,22 @@ def _weight_findings(graph: Graph) -> list[Finding]:
             var = "weight" if key == "weight" else key
             if overflow.any():
                 wraps = t.overflow.name == "WRAP"
+                # a value that saturates by less than one LSB (a largest weight rounded to
+                # nearest, up past the top) errs no more than rounding does
+                excess = float(np.max(np.maximum(raw - t.max, t.min - raw)[overflow]))
+                within = not wraps and excess < t.lsb
+                severity = "error" if wraps else "note" if within else "warning"
+                what = "wrap around (sign flips)" if wraps else "saturate"
+                if within:
+                    what += f", by less than one LSB ({excess:g} < {t.lsb:g})"
                 out.append(
                     Finding(
-                        "error" if wraps else "warning",
+                        severity,
                         "weight-overflow",
                         node.name,
                         f"{key}_t {t.to_hls()} holds [{t.min:g}, {t.max:g}] but the largest "
                         f"|{key}| is {largest:g}: {int(overflow.sum())} of {raw.size} values "
-                        + ("wrap around (sign flips)" if wraps else "saturate"),
+                        + what,
                         fix_precision(node.name, var, fitting(t, largest).to_hls()),
                         point=f"{node.name}.{key}_t",
                     )

@@ -136,7 +136,8 @@ class Evaluator:
         # points saturate by hls4ml's design, e.g. the stable softmax's normalised input)
         self.watched = frozenset(watched)
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
-        self._metrics: dict[Candidate, float] = {}  # on ``ref``: the baselines reuse the search's
+        # every evaluation on ``ref``: a baseline reuses what the search already judged
+        self._judged: dict[Candidate, Evaluation] = {}
         self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
         self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
 
@@ -241,17 +242,15 @@ class Evaluator:
             out[k::n] = part
         return out
 
-    def metric(self, candidate: Candidate) -> float:
-        """The metric of one candidate on the calibration data as the search judges it
-        (strict; remembered, so a baseline reuses what the search measured)."""
-        if candidate not in self._metrics:
-            self._metrics[candidate] = self.metrics([self.graph(candidate)], strict=True)[0]
-        return self._metrics[candidate]
+    def judge(self, candidate: Candidate, phase: str = "baseline") -> Evaluation:
+        """One candidate's `Evaluation`, as the search judges it (remembered)."""
+        if candidate not in self._judged:
+            self([candidate], phase)
+        return self._judged[candidate]
 
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         graphs = [self.graph(c) for c in candidates]
         judged = self._emulate(graphs, self.ref, True)
-        self._metrics.update(zip(candidates, (m for m, _ in judged), strict=True))
         out = []
         for c, g, (m, overflow) in zip(candidates, graphs, judged, strict=True):
             cost, tiebreak = self._key(g)
@@ -259,6 +258,7 @@ class Evaluator:
             met = self.target.met(m)
             flaw = (self.flaw(c, g) or overflow) if met else ""
             ev = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
+            self._judged[c] = ev
             out.append(ev)
             if self.on_evaluation is not None:
                 self.on_evaluation(ev)

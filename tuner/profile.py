@@ -92,7 +92,9 @@ def _wide_type(node: Node, point: Point, integer: Mapping[str, int]) -> FixedTyp
         if values is None:
             return None
         i = integer_bits(float(np.max(np.abs(values), initial=0.0)), signed=True)
-        return FixedType(i + WIDE_FRACTIONAL, i)
+        # at least WIDE_FRACTIONAL significant bits: tiny weights (a layer of |w| < 2^-16) get
+        # a negative I and still a positive width
+        return FixedType(max(i, 0) + WIDE_FRACTIONAL, i)
     if point.type_name == "result_t":
         i = integer.get(point.name, WIDE_RESULT_INTEGER)
         return FixedType(i + WIDE_FRACTIONAL, i)

@@ -326,8 +326,8 @@ class _Job:
         return {name: p.to_dict() for name, p in em.overflows.items()}
 
     def range_rule_fractional(self) -> int | None:
-        """The fewest common fractional bits with which the range rule meets the target (by
-        bisection from the search's start, whose evaluations the evaluator remembers)."""
+        """The fewest common fractional bits with which the range rule passes (by bisection
+        from the search's start, whose evaluations the evaluator remembers)."""
         f0, top = self.options.start_fractional, 24
         if self._start_meets(f0):
             lo, hi = 0, f0
@@ -352,7 +352,9 @@ class _Job:
         return self.measure(cfg, f"range rule, {f} fractional bits")
 
     def _start_meets(self, fractional: int) -> bool:
-        return self.search_target.met(self.evaluator.metric(self.start(fractional)))
+        """Whether the range rule with ``fractional`` bits passes as the search judges a
+        candidate (the target, and nothing `check` or the overflows refuse it for)."""
+        return self.evaluator.judge(self.start(fractional), "range rule").met
 
 
 def table_range(node: Node, type_name: str) -> float | None:

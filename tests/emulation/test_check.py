@@ -202,6 +202,17 @@ def test_saturating_weight_type_is_a_warning(small_weights):
     assert f.severity == "warning" and "saturate" in f.message
 
 
+def test_saturating_by_less_than_one_lsb_is_a_note(small_weights):
+    """3.0 in ap_fixed<2,3,AP_RND,AP_SAT> (steps of 2, largest 2) rounds up to 4 and saturates to
+    2: an error of 1, less than the LSB, as rounding could give: a note."""
+    cfg = {
+        "Model": BASE,
+        "LayerName": {"d": {"Precision": {"weight": "ap_fixed<2,3,AP_RND,AP_SAT>"}}},
+    }
+    [f] = _codes(check(small_weights, cfg), "weight-overflow")
+    assert f.severity == "note" and "by less than one LSB (1 < 2)" in f.message
+
+
 def test_weights_rounded_to_zero(small_weights):
     """An LSB of 1/16 truncates the 7 small weights to zero: warning."""
     cfg = {"Model": BASE, "LayerName": {"d": {"Precision": {"weight": "ap_fixed<8,4>"}}}}

@@ -185,3 +185,24 @@ def test_constants_round_to_nearest_and_saturate(tuned):
         k: v for k, v in tuned.result["types"].items() if k.endswith(("weight_t", "bias_t"))
     }
     assert constants and all(v.endswith(",AP_RND,AP_SAT>") for v in constants.values()), constants
+
+
+def test_tiny_weights_are_measured_with_a_wide_type():
+    """A layer whose weights are all below 2^-16 gets a measuring type with a negative I and
+    16 significant bits (its width once came out negative)."""
+    import keras
+
+    from emulation.fixed import FixedType
+    from tuner.profile import observe_ranges
+    from tuner.tune import hls4ml_default_config
+
+    inp = keras.Input((4,), name="x")
+    model = keras.Model(inp, keras.layers.Dense(3, name="d")(inp))
+    w = np.full((4, 3), 3e-7, np.float32)
+    model.get_layer("d").set_weights([w, np.zeros(3, np.float32)])
+    x = np.random.default_rng(0).normal(size=(32, 4))
+    _, base, graph = observe_ranges(model, hls4ml_default_config(model), x)
+    t = graph.node("d").types["weight_t"]
+    assert t.integer < -16 and t.width == 16
+    assert np.all(graph.node("d").weights["weight"] == t.quantize(w.astype(np.float64)))
+    assert FixedType.parse(str(base["LayerName"]["d"]["Precision"]["weight"])) == t
