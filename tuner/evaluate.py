@@ -249,17 +249,19 @@ class Evaluator:
         return self._judged[candidate]
 
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
-        graphs = [self.graph(c) for c in candidates]
-        judged = self._emulate(graphs, self.ref, True)
-        out = []
-        for c, g, (m, overflow) in zip(candidates, graphs, judged, strict=True):
+        # a candidate judged before (the range rule's bisection runs ahead of the search, whose
+        # start and seed it has already emulated) is not emulated again, only re-labelled
+        new = [c for c in dict.fromkeys(candidates) if c not in self._judged]
+        graphs = [self.graph(c) for c in new]
+        judged = self._emulate(graphs, self.ref, True) if new else []
+        for c, g, (m, overflow) in zip(new, graphs, judged, strict=True):
             cost, tiebreak = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
             met = self.target.met(m)
             flaw = (self.flaw(c, g) or overflow) if met else ""
-            ev = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
-            self._judged[c] = ev
-            out.append(ev)
-            if self.on_evaluation is not None:
+            self._judged[c] = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
+        out = [replace(self._judged[c], phase=phase) for c in candidates]
+        if self.on_evaluation is not None:
+            for ev in out:
                 self.on_evaluation(ev)
         return out
