@@ -1,0 +1,62 @@
+"""CI enforces the house rules: the import-layer contracts and ruff run with the suite."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("emulation", "tuner", "csim", "reports")
+
+
+def _tool(name: str) -> str:
+    """The console script of the running interpreter's environment, else the one on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed: pip install -e '.[test]'")
+    return found
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(cwd), "HOME": str(cwd)}
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _copy_tree(dest: Path) -> Path:
+    """The packages and pyproject.toml, without tests or caches."""
+    for name in PACKAGES:
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
+    return dest
+
+
+def test_import_layer_contracts_hold():
+    """`lint-imports` keeps every contract of pyproject.toml (emulation is the core, ...)."""
+    out = _run([_tool("lint-imports")], REPO)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout
+
+
+def test_a_layering_violation_fails_the_suite(tmp_path):
+    """An import of the tuner from emulation, in a scratch copy, breaks the core contract."""
+    tree = _copy_tree(tmp_path)
+    target = tree / "emulation" / "errors.py"
+    target.write_text(target.read_text() + "\nimport tuner.cli  # noqa: E402,F401\n")
+    out = _run([_tool("lint-imports")], tree)
+    assert out.returncode != 0
+    assert "emulation is the core" in out.stdout
+    assert "BROKEN" in out.stdout
+
+
+def test_ruff_finds_nothing():
+    """`ruff check` and `ruff format --check` are clean over the repository."""
+    ruff = _tool("ruff")
+    check = _run([ruff, "check", "--no-cache", "."], REPO)
+    assert check.returncode == 0, check.stdout[-3000:]
+    fmt = _run([ruff, "format", "--check", "--no-cache", "."], REPO)
+    assert fmt.returncode == 0, fmt.stdout[-3000:]
