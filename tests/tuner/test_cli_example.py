@@ -23,7 +23,7 @@ def _run_example(out: Path) -> int:
 
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory, csim_cache):
-    """One `aptune tune --example` run into a temporary folder: (exit code, folder, stderr)."""
+    """One `aptune tune --example` run into a temporary folder: (exit code, folder)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("APTUNE_CACHE_DIR", str(csim_cache))
     out = tmp_path_factory.mktemp("example")
@@ -59,12 +59,11 @@ def test_example_writes_a_config_hls4ml_converts(example_run):
     import hls4ml
 
     from emulation.keras_io import load_model
-    from tuner.commands.tune import _example_paths
 
     _, out = example_run
     config = yaml.safe_load((out / "recommended.yml").read_text())
     assert config["LayerName"], config
-    model = load_model(_example_paths()[0])
+    model = load_model(json.loads((out / "tuning.json").read_text())["model"])
     hls_model = hls4ml.converters.convert_from_keras_model(
         model,
         hls_config=config,
