@@ -37,6 +37,7 @@ from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow, Rounding
 from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
+from emulation.unsupported import refuse_unsupported
 
 __all__ = ["Graph", "build_graph", "decimal_text_values", "fixed_from_hls4ml"]
 
@@ -187,7 +188,8 @@ def _node(layer: Any) -> Node:
         # the backend wraps weights (StaticWeightVariable); hls4ml keeps the original class name
         if getattr(var, "weight_class", type(var).__name__) != "WeightVariable":
             raise UnsupportedLayerError(
-                f"layer {layer.name!r} stores {key!r} as a {type(var).__name__} (compressed or "
+                f"layer {layer.name!r} of class {layer.class_name} stores {key!r} as a "
+                f"{type(var).__name__} (compressed or "
                 "exponent weights); the emulator supports plain weights only: drop the "
                 "compression/exponent setting for that layer"
             )
@@ -263,6 +265,7 @@ def convert(
     import hls4ml
 
     config = copy.deepcopy(_read_hls_config(hls_config))
+    refuse_unsupported(model, config)
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
     try:

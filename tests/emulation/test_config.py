@@ -97,22 +97,28 @@ def test_unknown_keys_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "parsed"),
     [
-        "ap_fixed<16,6>",
-        "fixed<16,6>",
-        "ap_fixed<16, 6>",
-        "ap_fixed<16,6,RND,SAT>",
-        "ap_ufixed<8,0,AP_RND_CONV,AP_SAT_SYM>",
-        "ap_fixed<18,8,AP_RND,AP_SAT,2>",
-        "ap_int<8>",
-        "uint<4>",
-        "ap_fixed<4,-2>",
+        ("ap_fixed<16,6>", FixedType(16, 6)),
+        ("fixed<16,6>", FixedType(16, 6)),
+        ("ap_fixed<16, 6>", FixedType(16, 6)),
+        ("ap_fixed<16,6,RND,SAT>", FixedType(16, 6, rounding=Rounding.RND, overflow=Overflow.SAT)),
+        (
+            "ap_ufixed<8,0,AP_RND_CONV,AP_SAT_SYM>",
+            FixedType(8, 0, False, Rounding.RND_CONV, Overflow.SAT_SYM),
+        ),
+        ("ap_fixed<18,8,AP_RND,AP_SAT,2>", FixedType(18, 8, True, Rounding.RND, Overflow.SAT, 2)),
+        ("ap_int<8>", FixedType.integer_type(8)),
+        ("uint<4>", FixedType.integer_type(4, signed=False)),
+        ("ap_fixed<4,-2>", FixedType(4, -2)),
     ],
 )
-def test_accepted_precisions(text: str) -> None:
-    """Every spelling hls4ml parses is accepted in a layer precision."""
-    read_config({"LayerName": {"d": {"Precision": {"weight": text}}}})
+def test_accepted_precisions(text: str, parsed: FixedType) -> None:
+    """Every spelling hls4ml parses is accepted in a layer precision, kept as written, and
+    means the type hls4ml gives it."""
+    cfg = read_config({"LayerName": {"d": {"Precision": {"weight": text}}}})
+    assert cfg["LayerName"]["d"]["Precision"]["weight"] == text
+    assert parse_precision(text) == parsed
 
 
 def test_parse_precision_modes() -> None:
@@ -122,11 +128,24 @@ def test_parse_precision_modes() -> None:
 
 
 @pytest.mark.parametrize(
-    "strategy", ["Latency", "latency", "Resource", "Resource_Unrolled", "ResourceUnrolled", "da"]
+    ("strategy", "meant"),
+    [
+        ("Latency", "latency"),
+        ("latency", "latency"),
+        ("Resource", "resource"),
+        ("Resource_Unrolled", "resource_unrolled"),
+        ("ResourceUnrolled", "resource_unrolled"),
+        ("da", "da"),
+    ],
 )
-def test_accepted_strategies(strategy: str) -> None:
-    """hls4ml's strategies are accepted in the spellings it recognises."""
-    read_config({"Model": {"Precision": "ap_fixed<16,6>", "Strategy": strategy}})
+def test_accepted_strategies(strategy: str, meant: str) -> None:
+    """hls4ml's strategies are accepted in the spellings it recognises, kept as written, and
+    mean the strategy hls4ml's snake-casing makes of them."""
+    from hls4ml.utils.string_utils import convert_to_snake_case
+
+    cfg = read_config({"Model": {"Precision": "ap_fixed<16,6>", "Strategy": strategy}})
+    assert cfg["Model"]["Strategy"] == strategy
+    assert convert_to_snake_case(strategy).lower() == meant
 
 
 def test_strategy_da_upper_case_refused() -> None:
@@ -201,8 +220,9 @@ def test_bad_reuse_factor(value: Any) -> None:
 
 
 def test_numpy_reuse_factor_accepted() -> None:
-    """A NumPy integer is a valid ReuseFactor (the tuner computes them)."""
-    read_config({"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": np.int64(4)}})
+    """A NumPy integer is a valid ReuseFactor (the tuner computes them), kept as its value."""
+    cfg = read_config({"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": np.int64(4)}})
+    assert cfg["Model"]["ReuseFactor"] == 4
 
 
 def test_bad_strategy() -> None:

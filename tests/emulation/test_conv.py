@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,7 +30,13 @@ from emulation.layers.conv import (
 )
 from emulation.layers.dense import dense_sum_order
 from tests.conftest import requires_gxx
-from tests.support.hls import hls_predict, hls_trace, mismatch_report
+from tests.support.hls import (
+    assert_equal_to_csim,
+    hls_predict,
+    hls_trace,
+    mismatch_report,
+    narrow_config,
+)
 
 T = FixedType.parse
 N_SAMPLES = 300
@@ -395,24 +400,6 @@ REAL_MODELS = {
 }
 
 
-def _narrow(config: dict) -> dict:
-    """The default config with every precision narrowed: rounding, saturating accumulators."""
-    cfg = copy.deepcopy(config)
-    cfg["Model"]["Precision"] = {"default": "ap_fixed<10,4,AP_RND,AP_SAT>"}
-    narrow = {
-        "accum": "ap_fixed<12,5,AP_RND_CONV,AP_SAT>",
-        "weight": "ap_fixed<6,1,AP_RND>",
-        "bias": "ap_fixed<10,4,AP_RND,AP_SAT>",
-        "result": "ap_fixed<10,4,AP_RND,AP_SAT>",
-    }
-    for layer in cfg["LayerName"].values():
-        precision = layer.get("Precision")
-        if isinstance(precision, dict):
-            for key in precision:
-                precision[key] = narrow.get(key, precision[key])
-    return cfg
-
-
 @requires_gxx
 @pytest.mark.csim
 @pytest.mark.realdata
@@ -432,19 +419,12 @@ def test_real_conv_model_is_bit_exact(realdata, model_key: str, narrow: bool) ->
     import hls4ml
 
     from emulation.keras_io import load_model
-    from emulation.model import EmulatedModel
 
     model = load_model(realdata / REAL_MODELS[model_key])
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
     if narrow:
-        config = _narrow(config)
+        config = narrow_config(config)
     rng = np.random.default_rng(5)
     # non-negative, like the jet images and pixel intensities these models were trained on
     X = np.abs(rng.normal(0.0, 1.0, (200, *model.input_shape[1:])))
-    em = EmulatedModel(model, config)
-    got, want = em.trace(X), hls_trace(model, config, X)
-    for name, w in want.items():
-        g = got[name].reshape(w.shape)
-        assert np.array_equal(g, w), f"{name}: " + mismatch_report(g, w)
-    y, y_hls = em.predict(X), hls_predict(model, config, X)
-    assert np.array_equal(y.reshape(y_hls.shape), y_hls), mismatch_report(y, y_hls)
+    assert_equal_to_csim(model, config, X)

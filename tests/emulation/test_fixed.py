@@ -413,7 +413,7 @@ def test_type_rules() -> None:
     i8 = FixedType.integer_type(8)
     assert product_type(i8, i8) == FixedType.integer_type(16)
     assert product_type(i8, a) == FixedType(24, 14)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"^number of terms must be >= 1; got 0$"):
         accumulate_type(a, 0)
 
 

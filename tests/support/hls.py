@@ -47,7 +47,15 @@ from typing import Any
 import numpy as np
 import yaml
 
-__all__ = ["COMPILE_SECONDS", "hls_compile", "hls_predict", "hls_trace", "mismatch_report"]
+__all__ = [
+    "COMPILE_SECONDS",
+    "assert_equal_to_csim",
+    "hls_compile",
+    "hls_predict",
+    "hls_trace",
+    "mismatch_report",
+    "narrow_config",
+]
 
 _CACHE: dict[str, Any] = {}
 _SESSION_DIR: Path | None = None
@@ -209,3 +217,37 @@ def mismatch_report(
             line += f", input row {np.asarray(inputs)[k[0]][:8].tolist()}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def narrow_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """hls4ml's default config with every precision narrowed: rounding, saturating accumulators
+    narrower than the products (so each product is cast on its own), 6-bit weights."""
+    cfg = copy.deepcopy(dict(config))
+    cfg["Model"]["Precision"] = {"default": "ap_fixed<10,4,AP_RND,AP_SAT>"}
+    narrow = {
+        "accum": "ap_fixed<12,5,AP_RND_CONV,AP_SAT>",
+        "weight": "ap_fixed<6,1,AP_RND>",
+        "bias": "ap_fixed<10,4,AP_RND,AP_SAT>",
+        "result": "ap_fixed<10,4,AP_RND,AP_SAT>",
+    }
+    for layer in cfg["LayerName"].values():
+        precision = layer.get("Precision")
+        if isinstance(precision, dict):
+            for key in precision:
+                precision[key] = narrow.get(key, precision[key])
+    return cfg
+
+
+def assert_equal_to_csim(model: Any, hls_config: Mapping[str, Any], X: np.ndarray) -> None:
+    """The emulator's outputs and every traced layer equal hls4ml's C simulation (``==``)."""
+    from emulation.model import EmulatedModel
+
+    em = EmulatedModel(model, hls_config)
+    got, want = em.trace(X), hls_trace(model, hls_config, X)
+    assert want, "the C simulation traced no layer"
+    for name, w in want.items():
+        g = got[name].reshape(w.shape)
+        assert np.array_equal(g, w), f"{name}: " + mismatch_report(g, w, inputs=X)
+    y, y_hls = em.predict(X), hls_predict(model, hls_config, X)
+    y = np.asarray(y).reshape(np.shape(y_hls))
+    assert np.array_equal(y, y_hls), "outputs: " + mismatch_report(y, y_hls, inputs=X)

@@ -28,6 +28,8 @@ def test_unknown_command_is_a_one_line_usage_error(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "Traceback" not in err
+    assert "invalid choice: 'frobnicate'" in err
+    assert "(choose from 'tune', " in err and "'check'" in err and "'aptune --help'" in err
 
 
 def test_console_script_runs_without_tensorflow_import():
@@ -52,7 +54,7 @@ def test_tensorflow_start_up_lines_do_not_reach_the_terminal(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert out.returncode in (0, 1), out.stderr
+    assert out.returncode == 0, out.stderr  # no finding above a note
     assert "types hls4ml will use" in out.stdout
     for noise in ("absl", "cuda", "cuInit", "I0000", "E0000"):
         assert noise not in out.stderr, out.stderr

@@ -99,8 +99,15 @@ def test_project_yaml_serves_as_model_and_config(files, tmp_path, capsys):
     [
         (["--plot", "swarm"], "invalid choice: 'swarm'"),
         (["--data", "missing.npy"], "DataError: data file not found"),
-        (["--data", "{x_wrong}"], "DataError:"),
-        (["--config", "{bad_cfg}"], "ConfigError:"),
+        (
+            ["--data", "{x_wrong}"],
+            "has samples of shape (5,) (5 values each, 100 samples); the model expects (4,)",
+        ),
+        (
+            ["--config", "{bad_cfg}"],
+            "ConfigError: Model.Precision: cannot use 'ap_fixed<16>': "
+            "cannot parse precision 'ap_fixed<16>': expected ap_[u]fixed<W,I[,Q[,O[,N]]]>",
+        ),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(files, tmp_path, capsys, extra, error):

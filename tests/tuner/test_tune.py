@@ -43,9 +43,10 @@ def test_result_is_cheaper_than_every_baseline(tuned):
     """aptune's config costs less than hls4ml's default, the cheapest uniform type and the
     range rule."""
     ours = tuned.result["objective"]
+    assert set(tuned.baselines) == {"hls4ml_default", "cheapest_uniform", "range_rule"}
     for name, baseline in tuned.baselines.items():
-        if baseline is not None:
-            assert ours < baseline["objective"], name
+        assert baseline is not None, f"baseline {name} is missing"
+        assert ours < baseline["objective"], name
 
 
 def test_reported_metric_is_the_emulated_one(iris_model, tuned):

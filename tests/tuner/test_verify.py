@@ -1,0 +1,56 @@
+"""`tuner.verify.verify_csim`: the tuned config in hls4ml's C simulation, on the held-out split."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import requires_gxx
+from tuner.metrics import Target
+
+
+@pytest.fixture(scope="module")
+def tuned_iris(iris_model):
+    """The tiny iris model tuned for agreement >= 0.9 (seed 1)."""
+    from tuner.tune import TuneOptions, tune
+
+    model, x, y, _ = iris_model
+    result = tune(model, x, y, TuneOptions(target=Target("agreement", 0.9), seed=1))
+    assert result.result["met"], result.result
+    return result
+
+
+@requires_gxx
+@pytest.mark.csim
+def test_verify_passes_and_records_the_comparison(iris_model, tuned_iris, monkeypatch, csim_cache):
+    """Exit 0: every validation output equal, the C simulation's metric is the emulator's."""
+    from tuner.verify import verify_csim
+
+    model, x, y, _ = iris_model
+    monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))
+    target = Target("agreement", 0.9)
+    assert verify_csim(tuned_iris, model, x, y, target) == 0
+    csim = tuned_iris.csim
+    assert csim["agree"] is True and csim["met"] is True
+    n_val = tuned_iris.split["validation"]
+    assert csim["n_values"] == csim["identical"] == 3 * n_val
+    assert csim["metric"] == tuned_iris.result["metric_validation"]
+
+
+@requires_gxx
+@pytest.mark.csim
+def test_verify_fails_when_the_c_simulation_misses_the_target(
+    iris_model, tuned_iris, monkeypatch, capsys, csim_cache
+):
+    """A target above what the C simulation reaches: exit 1 and the reason on stderr."""
+    from tuner.verify import verify_csim
+
+    model, x, y, _ = iris_model
+    monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))
+    # the C simulation's outputs are fixed-point: they differ from float Keras by more than this
+    missed = Target("mae", 1e-12)
+    assert verify_csim(tuned_iris, model, x, y, missed) == 1
+    err = capsys.readouterr().err
+    assert "verify-csim FAILED: the C simulation misses the target mae <= 1e-12: " in err
+    csim = tuned_iris.csim
+    assert csim["agree"] is True and csim["met"] is False
+    assert csim["metric"] == csim["csim"]["mean_abs_error"] > 1e-12
