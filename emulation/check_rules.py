@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from emulation.check_findings import Finding
-from emulation.config import ignored_keys, unknown_keys
+from emulation.config import config_section, ignored_keys, unknown_keys
 from emulation.fixed import FixedType
 from emulation.graph import Graph
 from emulation.layers.base import Node
@@ -40,14 +40,6 @@ TABLE_KEYS = {
 
 
 # ------------------------------------------------------------------------- config lookups
-def config_section(cfg: Mapping[str, Any], name: str) -> dict[str, Mapping[str, Any]]:
-    """A LayerName/LayerType section keyed by lower-case name (hls4ml matches that way)."""
-    entries = cfg.get(name)
-    if not isinstance(entries, Mapping):
-        return {}
-    return {str(k).lower(): v for k, v in entries.items() if isinstance(v, Mapping)}
-
-
 def config_blocks(cfg: Mapping[str, Any], node: Node) -> list[Mapping[str, Any]]:
     """The config blocks that apply to ``node``, most specific first (LayerName, LayerType)."""
     found = []

@@ -36,6 +36,7 @@ __all__ = [
     "SECTIONS",
     "STRATEGIES",
     "KerasModelRef",
+    "config_section",
     "dump_config",
     "ignored_keys",
     "parse_precision",
@@ -408,6 +409,14 @@ def unknown_keys(cfg: Mapping[str, Any]) -> list[str]:
                     f"{section}.{name}.{key}" for key in block if _snake(str(key)) not in known
                 ]
     return found
+
+
+def config_section(cfg: Mapping[str, Any], name: str) -> dict[str, Mapping[str, Any]]:
+    """A LayerName/LayerType section keyed by lower-case name (hls4ml matches that way)."""
+    entries = cfg.get(name)
+    if not isinstance(entries, Mapping):
+        return {}
+    return {str(k).lower(): v for k, v in entries.items() if isinstance(v, Mapping)}
 
 
 def ignored_keys(cfg: Mapping[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
 __all__ = ["refuse_unsupported"]
@@ -19,11 +20,12 @@ _DA = ("distributedarithmetic", "da")
 
 
 def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
-    """(where it is set, value) of the Strategy that applies to ``layer``, most specific first."""
+    """(where it is set, value) of the Strategy that applies to ``layer``, most specific first
+    (names matched as hls4ml matches them, ignoring case)."""
     cls = type(layer).__name__
     for where, block in (
-        (f"LayerName.{layer.name}", (config.get("LayerName") or {}).get(layer.name)),
-        (f"LayerType.{cls}", (config.get("LayerType") or {}).get(cls)),
+        (f"LayerName.{layer.name}", config_section(config, "LayerName").get(layer.name.lower())),
+        (f"LayerType.{cls}", config_section(config, "LayerType").get(cls.lower())),
         ("Model", config.get("Model")),
     ):
         if isinstance(block, Mapping) and "Strategy" in block:

@@ -77,6 +77,8 @@ def test_dilated_conv_is_refused_with_a_fix_that_runs(dims: int) -> None:
             {**BASE, "LayerType": {"Dense": {"Strategy": "Distributed_Arithmetic"}}},
             "LayerType.Dense",
         ),
+        # hls4ml matches LayerName and LayerType keys ignoring case
+        ({**BASE, "LayerType": {"dense": {"Strategy": "da"}}}, "LayerType.Dense"),
         ({"Model": {**BASE["Model"], "Strategy": "da"}}, "Model"),
     ],
 )
