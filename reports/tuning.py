@@ -132,20 +132,18 @@ def _status(tuning: Data) -> tuple[str, str]:
 
 
 def _objective_name(tuning: Data) -> str:
-    return {"bops": "BOPs", "ebops": "EBOPs", "dsp": "DSP", "lut": "LUT"}.get(
-        str(tuning["objective"]), str(tuning["objective"])
-    )
+    names = {"luteq": "LUT-equivalents", "bops": "BOPs", "ebops": "EBOPs", "dsp": "DSP"}
+    return (names | {"lut": "LUT"}).get(str(tuning["objective"]), str(tuning["objective"]))
 
 
 def _headline(tuning: Data, target: Target) -> str:
     result = tuning["result"]
     n_val = (tuning.get("split") or {}).get("validation", "?")
     if not result.get("met"):
-        return (
-            f"No candidate met {tuning['target']}: the best {target.metric} seen was "
-            f"{_metric(result.get('best_metric'), target)}. Relax the target or check the "
-            "model's float accuracy."
+        reason = result.get("reason") or (
+            f"the best {target.metric} seen was {_metric(result.get('best_metric'), target)}"
         )
+        return f"No config met {tuning['target']}: {reason}."
     cost = f"{_count(result['objective'])} {_objective_name(tuning)}"
     text = (
         f"{target.title} {_metric(result.get('metric_validation'), target)} on "

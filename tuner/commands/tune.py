@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from emulation.errors import ConfigError
+from tuner.cost import OBJECTIVES
 
 EXAMPLE_OUTPUT = Path("configs") / "example"
 
@@ -37,7 +38,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--target", type=float, help="bound on the metric (agreement: 0.99)")
     p.add_argument("--max-drop", type=float, help="accuracy: largest drop from float accuracy")
-    p.add_argument("--objective", choices=("bops", "ebops", "dsp", "lut"), default="bops")
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=OBJECTIVES[0],
+        help="hardware figure to minimise (luteq: LUT + 55 x DSP, the default)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop the search after SECONDS and keep its best so far (default: no limit)",
+    )
+    p.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="confidence with which a share target must hold on the calibration data",
+    )
     p.add_argument("--jobs", type=int, default=1, help="parallel emulator workers (-1: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration/validation split")
     p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
@@ -93,7 +111,18 @@ def run(args: argparse.Namespace) -> int:
         n_out = int(model.output_shape[-1])
         labels = load_labels(args.labels, len(x), n_classes=max(n_out, 2))
     target = Target(args.metric, args.target, args.max_drop)
-    options = TuneOptions(target=target, objective=args.objective, jobs=args.jobs, seed=args.seed)
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ConfigError(f"--time-limit must be a positive number of seconds: {args.time_limit}")
+    if not 0 < args.confidence < 1:
+        raise ConfigError(f"--confidence must be between 0 and 1 (e.g. 0.95): {args.confidence}")
+    options = TuneOptions(
+        target=target,
+        objective=args.objective,
+        jobs=args.jobs,
+        seed=args.seed,
+        confidence=args.confidence,
+        time_limit=args.time_limit,
+    )
 
     with SearchProgress(enabled=not args.json) as progress:
         result = tune(model, x, labels, options, progress=progress)
