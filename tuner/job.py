@@ -159,9 +159,9 @@ class TuningJob:
 
     def cured_start(self, fractional: int) -> Candidate:
         """`start` with what refuses it cured where the refusal names (`tuner.cures`)."""
-        return cure_until_clean(self._refusal, self.start(fractional), self.cures)
+        return cure_until_clean(self.refusal_of, self.start(fractional), self.cures)
 
-    def _refusal(self, c: Candidate) -> tuple[bool, Refusal | None]:
+    def refusal_of(self, c: Candidate) -> tuple[bool, Refusal | None]:
         ev = self.evaluator.judge(self.derive(c), "range rule")
         return ev.met, ev.refusal
 
