@@ -144,7 +144,12 @@ class Evaluator:
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
         # every evaluation on ``ref``: a baseline reuses what the search already judged
         self._judged: dict[Candidate, Evaluation] = {}
-        self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
+        # max_nbytes=None: the reference is pickled to the workers rather than memory-mapped
+        # through /dev/shm, whose clean-up in loky's resource tracker races and prints
+        # KeyError tracebacks into the user's terminal (joblib's known issue)
+        self._parallel = (
+            Parallel(n_jobs=jobs, backend="loky", max_nbytes=None) if jobs != 1 else None
+        )
         self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
 
     def graph(self, candidate: Candidate) -> Graph | None:

@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
     )
 
-    with SearchProgress(enabled=not args.json) as progress:
+    with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
         result = tune(model, x, labels, options, progress=progress)
 
     result.model = str(model_path)
