@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
     result.model = str(model_path)
     # written at once, so an interrupted verification or report still leaves the result
-    paths = write_outputs(result, model_path, output, project=args.project, weights=args.weights)
+    paths = write_outputs(result, model_path, output, project=args.project, model=model)
     code = 0
     if args.verify_csim and result.result["met"]:
         from tuner.verify import verify_csim
