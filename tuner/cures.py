@@ -25,12 +25,25 @@ from emulation.fixed import FixedType
 from emulation.graph import Graph
 from tuner.space import Candidate, Point
 
-__all__ = ["MAX_CURES", "MAX_TABLE", "Cures", "Refusal", "cure_until_clean"]
+__all__ = ["MAX_CURES", "MAX_TABLE", "Cures", "Refusal", "cure_until_clean", "resolving_table"]
 
 # hls4ml's largest softmax table (it caps the exp table at 2^16 entries).
 MAX_TABLE = 1 << 16
 # Cures tried in a row on one candidate before its refusal stands.
 MAX_CURES = 8
+# The exp-table step a start candidate gets: finer than `aptune check`'s warning (1/8), so
+# that near-tied logits (random or hard inputs) are told apart; `shrink_tables` takes back
+# what the target does not need.
+START_TABLE_STEP_BITS = 5
+
+
+def resolving_table(feeder_t: FixedType, default: int) -> int:
+    """A stable softmax's exp ``TableSize`` for input type ``feeder_t``: a step of 2^-5 on
+    the normalised input (``inp_norm_t``, one integer bit fewer), at most what its ``W - 1``
+    top bits address and hls4ml's 65,536, never below ``default``."""
+    bits = max(0, feeder_t.integer - 1 + START_TABLE_STEP_BITS)
+    bits = min(bits, max(0, feeder_t.width - 1), MAX_TABLE.bit_length() - 1)
+    return max(default, 1 << bits)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
 from emulation.model import EmulatedModel
 from tuner.cost import network_cost
-from tuner.cures import Cures, Refusal, cure_until_clean
+from tuner.cures import Cures, Refusal, cure_until_clean, resolving_table
 from tuner.evaluate import Evaluator, Reference
 from tuner.feasibility import check_provable
 from tuner.metrics import ConfidentTarget, top_class
@@ -155,7 +155,18 @@ class TuningJob:
             else:
                 modes = ()
             types[p] = FixedType(max(i + fractional, 1), i, signed, *modes)
-        return self.derive(Candidate.of(types))
+        return self.derive(Candidate.of(types, self._resolving_tables(types)))
+
+    def _resolving_tables(self, types: Mapping[Point, FixedType]) -> dict[str, int]:
+        """Exp tables fine enough for the start's softmax inputs (`resolving_table`)."""
+        sizes = {}
+        for node in self.graph.nodes:
+            if node.inputs and node.inputs[0] in self.feeds_stable_softmax:
+                feeder_t = types.get(Point(node.inputs[0], "result_t"))
+                if feeder_t is not None and node.kind == "Softmax":
+                    default = int(node.attrs.get("exp_table_size", 1024))
+                    sizes[node.name] = resolving_table(feeder_t, default)
+        return sizes
 
     def cured_start(self, fractional: int) -> Candidate:
         """`start` with what refuses it cured where the refusal names (`tuner.cures`)."""

@@ -32,7 +32,11 @@ from emulation.fixed import FixedType
 from tuner.cures import MAX_CURES, Refusal
 from tuner.space import Candidate, Point, clipped, narrower, wider, with_fractional
 
-__all__ = ["Evaluation", "SearchResult", "greedy_search"]
+__all__ = ["REPAIR_PATIENCE", "Evaluation", "SearchResult", "greedy_search"]
+
+# Widenings everywhere in a row that may leave the metric no better before the repair stops:
+# past the point where rounding limits it, more bits only make candidates slower.
+REPAIR_PATIENCE = 2
 
 
 @dataclass(frozen=True)
@@ -242,9 +246,11 @@ def _settle(
 ) -> Evaluation:
     """Evaluate ``c``; while it is refused, apply the cure its refusal names (at most
     `MAX_CURES`); while it misses the metric, one fractional bit more everywhere (up to
-    ``max_f``). A refusal nothing cures ends it: more bits everywhere do not cure a refusal."""
+    ``max_f``, and only while that helps: `REPAIR_PATIENCE` widenings without a better metric
+    end it). A refusal nothing cures ends it: more bits everywhere do not cure a refusal."""
     (ev,) = run([c], phase)
     cures = 0
+    best_score, stale = ev.score, 0
     while not ev.met:
         if ev.refusal is not None:
             cured = cure(ev.candidate, ev.refusal) if cure and cures < MAX_CURES else None
@@ -253,10 +259,14 @@ def _settle(
             cures += 1
             (ev,) = run([cured], "cure")
             continue
-        if all(ev.candidate[p].fractional >= max_f for p in points):
+        if stale >= REPAIR_PATIENCE or all(ev.candidate[p].fractional >= max_f for p in points):
             return ev
         c = ev.candidate
         (ev,) = run([c.with_types((p, wider(c[p])) for p in points)], "repair")
+        if ev.score > best_score:
+            best_score, stale = ev.score, 0
+        else:
+            stale += 1
     return ev
 
 

@@ -66,7 +66,7 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             lines.append(
                 f"  WARNING: the target held on the {split['calibration']} calibration samples "
                 f"but not on the {split['validation']} held-out ones "
-                f"({final['metric_validation']:.4f}); tune on more data or loosen --target"
+                f"({final['metric_validation']:.4f}); tune on more data (exit 1)"
             )
     else:
         reason = final.get("reason") or f"the best metric seen was {final['best_metric']:.4f}"

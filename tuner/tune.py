@@ -26,11 +26,13 @@ from tuner.job import TuningJob, hls4ml_default_config, table_range
 from tuner.metrics import Target
 from tuner.profile import WEIGHT_VARIABLES
 from tuner.search import Evaluation, SearchResult, greedy_search
-from tuner.space import Candidate
+from tuner.space import Candidate, wider
 
 __all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "tune"]
 
 SMALLEST_TABLE = 32
+# Bits added everywhere to the search's best when it misses on validation data.
+VALIDATION_WIDENINGS = 2
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,11 @@ def why_not_met(job: TuningJob, evaluations: list[Evaluation]) -> str:
         )
     best = max(evaluations, key=lambda e: e.score, default=None)
     seen = f"{best.metric:.4f}" if best is not None else "nothing"
-    return f"no candidate met {job.search_target}; the best metric seen was {seen}"
+    text = f"no candidate met {job.search_target}; the best metric seen was {seen}"
+    if best is not None and job.target.met(best.metric):
+        # above the bound itself, yet not proven by these samples: say that, not "relax"
+        text += f", not enough to prove {job.target} on these samples: give more data"
+    return text
 
 
 def tune(
@@ -274,20 +280,18 @@ def _recommend(
     configs: Mapping[str, dict],
 ) -> tuple[dict, dict]:
     """The recommended config and its final record: the cheapest of the search's best and the
-    baselines the search would have accepted (never worse than what was measured)."""
-    best = result.best
-    eligible = {
-        k: b for k, b in baselines.items() if b and b.get("met_search") and not b.get("refused")
-    }
-    fallback = min(eligible, key=lambda k: eligible[k]["objective"], default=None)
-    if best is not None:
-        config = best.candidate.to_config(job.base_config)
-        measured = job.measure(config, "aptune")
-        if fallback is None or measured["objective"] <= eligible[fallback]["objective"]:
-            return config, _final(job, config, measured, "search") | {
-                "types": best.candidate.describe()
-            }
-    if fallback is None:
+    baselines the search would have accepted (never worse than what was measured), preferring
+    those that also meet the target on the validation data the search never saw."""
+    options: list[tuple[str, dict, dict, dict]] = []  # (source, config, measures, types)
+    if result.best is not None:
+        config, measured, candidate = _validated_best(job, result.best.candidate)
+        options.append(("search", config, measured, candidate.describe()))
+    for key, b in baselines.items():
+        if b and b.get("met_search") and not b.get("refused"):
+            graph = job.graph_of(configs[key])
+            types = {f"{n.name}.{k}": t.to_hls() for n in graph.nodes for k, t in n.types.items()}
+            options.append((key, configs[key], dict(b), types))
+    if not options:
         return {}, {
             "met": False,
             "reason": why_not_met(job, result.evaluations),
@@ -295,10 +299,37 @@ def _recommend(
             if result.evaluations
             else math.nan,
         }
-    config = configs[fallback]
-    graph = job.graph_of(config)
-    types = {f"{n.name}.{k}": t.to_hls() for n in graph.nodes for k, t in n.types.items()}
-    return config, _final(job, config, dict(eligible[fallback]), fallback) | {"types": types}
+    # the search's own best first on ties: it is what was searched for
+    source, config, measured, types = min(
+        options, key=lambda o: (not o[2]["met_validation"], o[2]["objective"], o[0] != "search")
+    )
+    final = _final(job, config, measured, source) | {"types": types}
+    if not measured["met_validation"]:
+        final["reason"] = (
+            f"met {job.search_target} on calibration data, but {measured['metric_validation']:.4f}"
+            f" on the {len(job.val)} validation samples misses {job.target}: give more data"
+        )
+    return config, final
+
+
+def _validated_best(job: TuningJob, best: Candidate) -> tuple[dict, dict, Candidate]:
+    """The search's best, widened by one fractional bit everywhere (at most
+    `VALIDATION_WIDENINGS` times) while it misses the target on validation data: the
+    calibration data can favour a candidate by chance, and a bit more is cheaper than falling
+    back to a baseline."""
+    candidate = best
+    config = candidate.to_config(job.base_config)
+    measured = job.measure(config, "aptune")
+    first = (config, measured, candidate)
+    for _ in range(VALIDATION_WIDENINGS):
+        if measured["met_validation"]:
+            break
+        candidate = job.derive(candidate.with_types((p, wider(candidate[p])) for p in job.searched))
+        config = candidate.to_config(job.base_config)
+        measured = job.measure(config, "aptune")
+    if not (measured["met_validation"] and measured["met_search"] and not measured["refused"]):
+        return first
+    return config, measured, candidate
 
 
 def _final(job: TuningJob, config: dict, measured: dict, source: str) -> dict:

@@ -55,9 +55,15 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
     # the trap springs: the uncured start (hls4ml's 1,024-entry table) is refused for it
     from tuner.job import TuningJob
 
+    from tuner.space import Candidate
+
     job = TuningJob(model, x, None, OPTIONS, lambda _: None)
-    _, refusal = job.refusal_of(job.start(OPTIONS.start_fractional))
+    start = job.start(OPTIONS.start_fractional)
+    _, refusal = job.refusal_of(job.derive(Candidate.of(start.type_map)))
     assert refusal is not None and refusal.code == "softmax-resolution", refusal
+    # the start sizes its table for its logits instead, and is not refused
+    assert dict(start.table_sizes)["softmax"] > 1024
+    assert job.refusal_of(start)[1] is None
     # cured where it was named, not outbid: one start, no widening loop
     starts = [c for c in trap_tuned.candidates if c["phase"] in ("start", "cure", "repair")]
     assert len(starts) < 8
@@ -75,8 +81,10 @@ def test_cures_act_where_the_refusal_names(wide_logits):
     from tuner.space import Point
 
     model, x = wide_logits
+    from tuner.space import Candidate
+
     job = TuningJob(model, x, None, OPTIONS, lambda _: None)
-    start = job.start(10)
+    start = job.derive(Candidate.of(job.start(10).type_map))  # hls4ml's 1,024 entries
     grown = job.cures(start, Refusal("softmax-resolution", "softmax", "warning ..."))
     assert dict(grown.table_sizes)["softmax"] == 4096
     assert grown.type_map == start.type_map
