@@ -17,7 +17,7 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["atomic_save_npy", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_save_npy", "atomic_write_bytes", "atomic_write_text", "prepare_folder"]
 
 
 def _read_umask() -> int:
@@ -50,6 +50,32 @@ def _atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def prepare_folder(folder: str | os.PathLike[str], what: str = "output") -> bool:
+    """Make sure ``folder`` exists and can be written, before any long work starts.
+
+    Returns whether it was created. Raises `ConfigError` (one line naming the folder, the
+    reason and the fix) when it cannot be created or written, so that nothing is computed
+    only to be lost.
+    """
+    from emulation.errors import ConfigError
+
+    target = Path(folder)
+    created = not target.exists()
+    try:
+        if target.exists() and not target.is_dir():
+            raise NotADirectoryError(f"{target} is a file")
+        target.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".aptune-probe-", dir=target)
+        os.close(fd)
+        Path(probe).unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot write the {what} to {target}: {reason}; choose a folder you can write to"
+        ) from None
+    return created
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -54,7 +54,6 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
     assert int(final["types"]["softmax.TableSize"]) > 1024
     # the trap springs: the uncured start (hls4ml's 1,024-entry table) is refused for it
     from tuner.job import TuningJob
-
     from tuner.space import Candidate
 
     job = TuningJob(model, x, None, OPTIONS, lambda _: None)

@@ -11,7 +11,18 @@ from pathlib import Path
 from emulation.errors import ConfigError
 from tuner.cost import OBJECTIVES
 
-EXAMPLE_OUTPUT = Path("configs") / "example"
+# where --example writes unless -o says otherwise: a fresh folder per run, never the example
+# results the repository ships in configs/example
+EXAMPLE_OUTPUT = Path("aptune-out") / "example"
+
+
+def fresh_folder(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... : the first that does not exist yet."""
+    k, folder = 1, base
+    while folder.exists():
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("model", nargs="?", help="Keras model (.keras, .h5, .json) or project .yml")
-    p.add_argument("--example", action="store_true", help="tune the built-in digits example")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="tune the built-in digits example (into a fresh aptune-out/example folder)",
+    )
     p.add_argument("--data", help="inputs: .npy, .npz[:name], .dat or .csv")
     p.add_argument("--labels", help="class labels (ids or one-hot) for --metric accuracy")
     p.add_argument("--weights", help="weights .h5 for a .json architecture")
@@ -36,7 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agreement: top class equals float Keras (default); accuracy: against --labels; "
         "mae/mse: against the float outputs",
     )
-    p.add_argument("--target", type=float, help="bound on the metric (agreement: 0.99)")
+    p.add_argument(
+        "--target",
+        type=float,
+        help="bound on the metric (default: agreement 0.99, accuracy the float accuracy "
+        "- 0.01; mae and mse have no default: give one)",
+    )
     p.add_argument("--max-drop", type=float, help="accuracy: largest drop from float accuracy")
     p.add_argument(
         "--objective",
@@ -54,12 +74,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--confidence",
         type=float,
         default=0.95,
-        help="confidence with which a share target must hold on the calibration data",
+        help="confidence with which a share target must hold on calibration data (default 0.95)",
     )
-    p.add_argument("--jobs", type=int, default=1, help="parallel emulator workers (-1: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the calibration/validation split")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="parallel emulator workers (-1: all; default 1)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the calibration/validation split (default 0)"
+    )
     p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
-    p.add_argument("-o", "--output", help="YAML to write (default configs/recommended.yml)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="YAML to write (default configs/recommended.yml; tuning.json goes beside it)",
+    )
     p.add_argument("--project", action="store_true", help="write a whole hls4ml project file")
     p.add_argument("--report", help="folder for the HTML tuning report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -89,8 +117,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--example tunes the built-in model; drop MODEL and --data")
         model_path, data_path, labels_path = _example_paths()
         args.labels = args.labels or str(labels_path)
-        output = Path(args.output) if args.output else EXAMPLE_OUTPUT / "recommended.yml"
-        args.report = args.report or str(EXAMPLE_OUTPUT / "report")
+        folder = fresh_folder(EXAMPLE_OUTPUT)
+        output = Path(args.output) if args.output else folder / "recommended.yml"
+        args.report = args.report or str(output.parent / "report")
         args.verify_csim = True
     else:
         if not args.model:
@@ -124,6 +153,12 @@ def run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
     )
 
+    # every output location is proven writable before the search, not after it
+    from emulation.files import prepare_folder
+
+    folders = [output.parent, *([Path(args.report)] if args.report else [])]
+    created = [f for f in dict.fromkeys(folders) if prepare_folder(f)]
+
     with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
         result = tune(model, x, labels, options, progress=progress)
 
@@ -148,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=1, default=str))
     else:
         print_summary(result.to_dict(), paths, sys.stdout)
+        for folder in created:
+            print(f"created folder {folder}")
     if result.interrupted:
         print(
             "aptune: interrupted; the best config so far and the trajectory are saved",
