@@ -38,7 +38,14 @@ from reports.tuning_plots import (
     plot_tradeoff,
 )
 
-__all__ = ["REQUIRED_KEYS", "check_tuning", "summary_markdown", "tuning_html", "write_report"]
+__all__ = [
+    "REQUIRED_KEYS",
+    "check_tuning",
+    "report_files",
+    "summary_markdown",
+    "tuning_html",
+    "write_report",
+]
 
 #: Keys every tuning record has; anything without them is refused by `check_tuning`.
 REQUIRED_KEYS = ("target", "objective", "result", "baselines", "candidates")
@@ -569,6 +576,8 @@ def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
     _, status = _status(tuning)
     out = [f"# aptune tuning: {model}" if model else "# aptune tuning", ""]
     out += [f"**{status.capitalize()}** ({tuning['target']}). {_headline(tuning, target)}", ""]
+    if tuning.get("run"):
+        out += [f"Run `{tuning['run']}` (named in the first line of its config too).", ""]
     if tuning.get("interrupted"):
         out += ["**Interrupted**: the result is the best found before the search was stopped.", ""]
     rows, _ = _comparison_rows(tuning, target, markdown=True)
@@ -620,11 +629,14 @@ def write_report(tuning: Data, folder: str | os.PathLike[str]) -> dict[str, Path
     tuning : the tuning record (``TuneResult.to_dict()`` or the parsed ``tuning.json``).
     folder : created when missing; existing report files are replaced whole.
     """
-    tuning = check_tuning(tuning)
     folder = Path(folder)
-    page = tuning_html(tuning)
-    summary = summary_markdown(tuning)
     return {
-        "report.html": atomic_write_text(folder / "report.html", page),
-        "summary.md": atomic_write_text(folder / "summary.md", summary),
+        name: atomic_write_text(folder / name, text) for name, text in report_files(tuning).items()
     }
+
+
+def report_files(tuning: Data) -> dict[str, str]:
+    """The report's files by name (``report.html``, ``summary.md``) and their text, for a
+    caller that writes them together with other outputs."""
+    tuning = check_tuning(tuning)
+    return {"report.html": tuning_html(tuning), "summary.md": summary_markdown(tuning)}

@@ -1,6 +1,6 @@
 """Write a tuning result: the recommended hls4ml config (or project file) and tuning.json.
 
-Every file is written atomically: an existing output is replaced whole or not at all.
+The outputs of one run are staged in a `FileSet` and replaced together, each naming the run.
 """
 
 from __future__ import annotations
@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emulation.config import KerasModelRef, write_config
-from emulation.files import atomic_write_text
+from emulation.config import KerasModelRef, dump_config
+from emulation.files import FileSet, atomic_write_text
 from tuner.tune import TuneResult
 
 __all__ = [
     "keras3_copy_path",
+    "new_run_id",
     "project_settings",
-    "save_keras3_copy",
-    "write_outputs",
+    "run_of",
+    "stage_outputs",
+    "tuning_json_text",
     "write_tuning_json",
 ]
 
@@ -60,25 +62,39 @@ def project_settings(model_path: Path, output: Path, model_copy: Path | None = N
     }
 
 
-def save_keras3_copy(model, path: Path) -> Path:
-    """Save ``model`` as a Keras 3 ``.keras`` file at ``path``, atomically."""
-    import tempfile
+def new_run_id() -> str:
+    """A name for one run, written into each of its outputs: UTC time and a random suffix."""
+    import secrets
+    import time
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        staged = Path(tmp) / path.name
-        model.save(staged)
-        staged.replace(path)
-    return path
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def run_of(config_path: Path) -> str | None:
+    """The run an existing config names in its header (None: none, or not aptune's)."""
+    try:
+        first = config_path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+    except OSError:
+        return None
+    if not first.startswith(RUN_HEADER):
+        return None
+    return first.removeprefix(RUN_HEADER).split()[0].rstrip(":")
+
+
+RUN_HEADER = "# aptune run "
+
+
+def tuning_json_text(result: TuneResult) -> str:
+    return json.dumps(result.to_dict(), indent=1, default=str, allow_nan=True) + "\n"
 
 
 def write_tuning_json(result: TuneResult, folder: Path) -> Path:
-    """``folder/tuning.json``: every candidate, the baselines, the validation figures."""
-    text = json.dumps(result.to_dict(), indent=1, default=str, allow_nan=True)
-    return atomic_write_text(folder / "tuning.json", text + "\n")
+    """``folder/tuning.json`` on its own (``aptune report`` re-reads it)."""
+    return atomic_write_text(folder / "tuning.json", tuning_json_text(result))
 
 
-def write_outputs(
+def stage_outputs(
+    files: FileSet,
     result: TuneResult,
     model_path: Path,
     output: Path,
@@ -86,19 +102,31 @@ def write_outputs(
     project: bool = False,
     model=None,
 ) -> dict[str, Path]:
-    """Write the config (when the target was met) and tuning.json; returns the paths.
+    """Stage the config (when one is recommended) and tuning.json into ``files``.
 
-    ``project``: a whole hls4ml project file; a legacy model (``.json``, ``.h5``) then gets a
-    Keras 3 copy beside it (``model``, the loaded Keras model, is what is saved).
+    Both name ``result.run``: the config in its first line, tuning.json in ``run``. When no
+    config is recommended, an earlier config at ``output`` is left alone and tuning.json says
+    which run it came from (``config_left``), so the two never pass for one run. ``project``:
+    a whole hls4ml project file; a legacy model (``.json``, ``.h5``) then gets a Keras 3 copy
+    beside it (``model``, the loaded Keras model, is what is saved).
     """
-    paths = {"tuning.json": write_tuning_json(result, output.parent)}
+    paths: dict[str, Path] = {}
     if result.config:
         settings = None
         if project:
             copy = None
             if model_path.suffix.lower() != ".keras":
-                copy = save_keras3_copy(model, keras3_copy_path(output))
-                paths["model"] = copy
+                copy = keras3_copy_path(output)
+                paths["model"] = files.write_with(copy, model.save)
             settings = project_settings(model_path, output, copy)
-        paths["config"] = write_config(result.config, output, project=settings)
+        header = (
+            f"{RUN_HEADER}{result.run}: {result.target}, {result.result.get('source')}, "
+            f"validation {result.result.get('metric_validation', float('nan')):.4f}\n"
+        )
+        paths["config"] = files.write_text(
+            output, header + dump_config(result.config, project=settings)
+        )
+    elif output.exists():
+        result.config_left = f"{output} (run {run_of(output) or 'unknown'})"
+    paths["tuning.json"] = files.write_text(output.parent / "tuning.json", tuning_json_text(result))
     return paths

@@ -89,6 +89,11 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
         f"({result['evaluations_per_second']:.1f} per second)"
     )
     lines += [f"wrote {p}" for p in paths.values()]
+    if result.get("config_left"):
+        lines.append(
+            f"left {result['config_left']} as it was: this run wrote no config "
+            f"(run {result.get('run', '')})"
+        )
     return lines
 
 

@@ -82,6 +82,8 @@ class TuneResult:
     profiles: dict | None = None
     model: str = ""
     timed_out: bool = False
+    run: str = ""  # the run's name, also in the first line of the config it wrote
+    config_left: str = ""  # an earlier run's config left at -o when this run wrote none
 
     def to_dict(self) -> dict:
         return asdict(self)

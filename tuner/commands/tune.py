@@ -105,9 +105,10 @@ def _example_paths() -> tuple[Path, Path, Path]:
 
 def run(args: argparse.Namespace) -> int:
     from emulation.data import load_data, load_labels
+    from emulation.files import FileSet
     from emulation.keras_io import load
     from tuner.metrics import Target
-    from tuner.outputs import write_outputs, write_tuning_json
+    from tuner.outputs import new_run_id, stage_outputs
     from tuner.progress import SearchProgress
     from tuner.summary import print_summary
     from tuner.tune import TuneOptions, tune
@@ -163,22 +164,37 @@ def run(args: argparse.Namespace) -> int:
         result = tune(model, x, labels, options, progress=progress)
 
     result.model = str(model_path)
-    # written at once, so an interrupted verification or report still leaves the result
-    paths = write_outputs(result, model_path, output, project=args.project, model=model)
+    result.run = new_run_id()
     code = 0
-    if args.verify_csim and result.result["met"]:
-        from tuner.verify import verify_csim
+    try:
+        # verification and report first, then every output of the run is replaced at once:
+        # an interrupt until the last rename leaves the previous set untouched
+        if args.verify_csim and result.result["met"]:
+            from tuner.verify import verify_csim
 
-        resolved = target.resolve(result.float_reference.get("accuracy"))
-        code = verify_csim(result, model, x, labels, resolved)
-    if args.report:
-        from reports.tuning import write_report
-        from tuner.report_data import add_profiles
+            resolved = target.resolve(result.float_reference.get("accuracy"))
+            code = verify_csim(result, model, x, labels, resolved)
+        report: dict[str, str] = {}
+        if args.report:
+            from reports.tuning import report_files
+            from tuner.report_data import add_profiles
 
-        result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
-        paths.update(write_report(result.to_dict(), Path(args.report)))
-    if result.csim is not None or result.profiles is not None:
-        paths["tuning.json"] = write_tuning_json(result, output.parent)
+            result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
+            report = report_files(result.to_dict())
+        with FileSet() as files:
+            paths = stage_outputs(
+                files, result, model_path, output, project=args.project, model=model
+            )
+            for name, text in report.items():
+                paths[name] = files.write_text(Path(args.report) / name, text)
+            files.commit()
+    except KeyboardInterrupt:
+        print(
+            "aptune: interrupted before the outputs were written; every earlier output is "
+            "left as it was",
+            file=sys.stderr,
+        )
+        return 130
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, default=str))
     else:
