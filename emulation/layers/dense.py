@@ -44,6 +44,9 @@ _BLOCK = 1 << 22
 # Widths whose products and sums stay exact in int64 (with room for the sign and a carry).
 _INT64_BITS = 62
 _FLOAT_BITS = 53
+# Rounded products (cast 2 drops bits) as int64 mantissas by add-and-shift (`dense_wide`), not
+# float64 casts; False keeps the float64 reference path (tests compare both).
+_ROUNDED_INT = True
 
 
 def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
@@ -178,9 +181,19 @@ def _accumulate_float(
 
     # cast 2 rounds (or may overflow): every product cast, in blocks of samples and outputs,
     # laid out (n_in, samples, outputs) so that each step of a sum adds one contiguous slab
-    acc = np.empty((batch, n_out))
     biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     products_fit = lo < 0 and biggest + accum_t.lsb <= hi
+    k = x_t.fractional + w_t.fractional - accum_t.fractional
+    if products_fit and _ROUNDED_INT and k >= 1:
+        mx, mw = _mantissas(x, x_t), _mantissas(w, w_t)
+        b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
+        if mx is not None and mw is not None and mx.size and mw.size:
+            big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
+            if big + (1 << k) < 1 << 62 and _sums_fit_int64(mx, mw, b_raw, k, accum_t, True):
+                raw, o, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t)
+                top = float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
+                return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
+    acc = np.empty((batch, n_out))
     per_sample = max(1, n_in * n_out)
     sb = max(1, min(batch, _BLOCK // per_sample))
     bj = n_out if per_sample <= _BLOCK else max(1, _BLOCK // max(1, n_in))

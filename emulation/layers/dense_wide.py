@@ -15,8 +15,8 @@ cast 2 rounds) it comes here, fastest first:
   exact as well.
 - `rounded_sums`: products that cast 2 rounds, each product formed and rounded on its own in
   int64 (int32 when it fits), by add-and-shift for every rounding mode, in cache-sized blocks;
-  the sums are one reduction per block. Only accumulations whose prefix sums (`numpy.cumsum`)
-  leave the range run the C++ loop.
+  the sums are one reduction per block. Only accumulations that no bound proves have their
+  prefix sums checked, and only those whose prefix sums leave the range run the C++ loop.
 - `walk`: that C++ loop, vectorised over the accumulations that need it.
 
 Everything else (operands wider than 63 bits, sums past 64 bits that no bound controls) stays
@@ -209,18 +209,19 @@ def rounded_sums(
             if modular:
                 acc[rs, cs] = s
                 continue
-            if proven is not None and proven[rs, cs].all():
+            blk = proven[rs, cs] if proven is not None else np.zeros(s.shape, dtype=bool)
+            if blk.all():
                 acc[rs, cs] = s
                 continue
-            # the partial sums, in the C++ order: where every one stays in range, no cast 3
-            # acts and the plain sum is the C++ value; the others run the C++ loop
-            prefix = np.cumsum(q, axis=0, dtype=np.int64)
-            prefix += b64[cs]
-            late = (prefix.max(axis=0) > hi) | (prefix.min(axis=0) < lo)
+            # the partial sums of the others, in the C++ order: where every one stays in
+            # range no cast 3 acts and the plain sum is the C++ value; the rest run the loop
+            r, c = np.nonzero(~blk)
+            terms = q[:, r, c]
+            late = _leaves_range(terms, b64[cs][c], lo, hi)
             blk = s
             if late.any():
-                r, c = np.nonzero(late)
-                walked, _ = walk(q[:, r, c].T.astype(np.int64), b64[cs][c], accum_t)
+                r, c = r[late], c[late]
+                walked, _ = walk(terms[:, late].T.astype(np.int64), b64[cs][c], accum_t)
                 blk = s.copy()
                 blk[r, c] = walked
                 over[rs.start + r, cs.start + c] |= True
@@ -230,6 +231,19 @@ def rounded_sums(
         over |= wrapped
         acc = np.asarray(acc, dtype=np.int64)
     return acc, over, exact
+
+
+def _leaves_range(terms: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Whether some prefix sum ``start + terms[0] + ... + terms[i]`` leaves [lo, hi], per column
+    of ``terms`` (n_in, m). A loop over n_in on m columns at once: numpy's cumsum along any axis
+    is several times slower than these three in-place passes per step."""
+    s = start.astype(np.int64)
+    top, bottom = s.copy(), s.copy()
+    for row in terms:
+        s += row
+        np.maximum(top, s, out=top)
+        np.minimum(bottom, s, out=bottom)
+    return (top > hi) | (bottom < lo)
 
 
 def _int64_source(t: FixedType) -> FixedType:
@@ -300,8 +314,7 @@ def exact_sums(
         rr, cc = r[part], c[part]
         prods = (mx[rr] * mw[:, cc].T) << np.int64(shift)  # in range: cast 2 is exact
         if prefix_ok:
-            prefix = np.cumsum(prods, axis=1) + b64[cc, None]
-            late = (prefix.max(axis=1) > accum_t.max_raw) | (prefix.min(axis=1) < accum_t.min_raw)
+            late = _leaves_range(prods.T, b64[cc], accum_t.min_raw, accum_t.max_raw)
         else:
             late = np.ones(len(rr), dtype=bool)
         if late.any():
