@@ -22,8 +22,11 @@ How it is reproduced exactly, fastest first:
   C++ order;
 - all in float64 while every product and every partial sum has at most 53 bits: proven from the
   types, or else from the actual values (the largest input of the batch times each weight, as
-  FINN sizes accumulators; `_float_exact`); in integer mantissas (int64, or Python ints beyond
-  62 bits) otherwise.
+  FINN sizes accumulators; `_float_exact`); rounded products as int32/int64 mantissas by
+  add-and-shift (`dense_wide.rounded_sums`, faster than float64 casts);
+- wider, in `dense_wide`: exact sums from float64 BLAS pieces (Ozaki) combined modulo 2^64, or
+  int64 rounded products, wherever the largest mantissas show everything fits; only what no
+  bound controls takes the step-by-step loop (Python ints past 62 bits), in blocks of samples.
 """
 
 from __future__ import annotations
