@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
-__all__ = ["atomic_save_npy", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "FileSet",
+    "atomic_save_npy",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "prepare_folder",
+]
 
 
 def _read_umask() -> int:
@@ -50,6 +58,32 @@ def _atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def prepare_folder(folder: str | os.PathLike[str], what: str = "output") -> bool:
+    """Make sure ``folder`` exists and can be written, before any long work starts.
+
+    Returns whether it was created. Raises `ConfigError` (one line naming the folder, the
+    reason and the fix) when it cannot be created or written, so that nothing is computed
+    only to be lost.
+    """
+    from emulation.errors import ConfigError
+
+    target = Path(folder)
+    created = not target.exists()
+    try:
+        if target.exists() and not target.is_dir():
+            raise NotADirectoryError(f"{target} is a file")
+        target.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".aptune-probe-", dir=target)
+        os.close(fd)
+        Path(probe).unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot write the {what} to {target}: {reason}; choose a folder you can write to"
+        ) from None
+    return created
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -108,3 +142,72 @@ def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     with _atomic_open(path) as handle:
         np.save(handle, np.asarray(array), allow_pickle=False)
     return Path(path)
+
+
+class FileSet:
+    """The outputs of one run, replaced together: each file is staged beside its target, and
+    `commit` renames them all into place with Ctrl-C held off until the last rename, so an
+    interrupt at any moment leaves either every old file or every new one. Leaving the
+    ``with`` block without `commit` (an error, an interrupt) removes what was staged."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> FileSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def write_bytes(self, path: str | os.PathLike[str], data: bytes) -> Path:
+        return self.write_with(path, lambda tmp: tmp.write_bytes(data))
+
+    def write_text(self, path: str | os.PathLike[str], text: str) -> Path:
+        return self.write_bytes(path, text.encode("utf-8"))
+
+    def write_with(self, path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+        """Stage ``path`` by calling ``write(staging_path)`` (for writers that want a path,
+        such as ``keras.Model.save``); the staging name keeps the target's suffix."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".staged{target.suffix}", dir=target.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        self._staged.append((tmp, target))
+        tmp.unlink()  # some writers refuse to overwrite; the name stays reserved by us
+        write(tmp)
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_UMASK
+        tmp.chmod(mode)
+        return target
+
+    def commit(self) -> None:
+        """Rename every staged file into place (Ctrl-C waits until the last one)."""
+        with _sigint_held():
+            for tmp, target in self._staged:
+                tmp.replace(target)
+            for folder in {target.parent for _, target in self._staged}:
+                _fsync_dir(folder)
+            self._staged = []
+
+    def discard(self) -> None:
+        for tmp, _ in self._staged:
+            tmp.unlink(missing_ok=True)
+        self._staged = []
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Defer SIGINT to the end of the block (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[object] = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt

@@ -31,6 +31,8 @@ __all__ = [
 
 # Elements processed per block: the temporaries of one block stay in the CPU cache.
 _BLOCK = 1 << 16
+# Below this magnitude (2^52 - 2) a scaled value, rounded in any mode, stays under 2^52.
+_SMALL = float(2**52 - 2)
 
 
 # --------------------------------------------------------------------------- float kernel
@@ -167,7 +169,7 @@ class _BlockKernel:
             s_hi = max(s_hi, 1.0)
         # floor(s) <= q <= ceil(s) in every mode, so these bounds prove "no overflow".
         if not (s_hi <= self.top - 1 and s_lo >= self.bottom + self.sym):
-            self._overflow(out, mask)
+            self._overflow(out, mask, s_lo, s_hi)
         np.multiply(out, self.lsb, out=out)
         np.add(out, 0.0, out=out)  # -0.0 -> 0.0, as the C++ value reads back
 
@@ -205,9 +207,13 @@ class _BlockKernel:
             np.equal(d, -0.5, out=tie)
             np.subtract(out, tie, out=out)
 
-    def _overflow(self, q: np.ndarray, mask: np.ndarray | None) -> None:
+    def _overflow(self, q: np.ndarray, mask: np.ndarray | None, s_lo: float, s_hi: float) -> None:
         t = self.t
         n = q.size
+        if t.overflow is Overflow.WRAP and t.sat_bits == 0 and -np.inf < s_lo and s_hi < np.inf:
+            small = max(-s_lo, s_hi) < _SMALL
+            self._wrap_whole(q, mask, small)
+            return
         saturate = t.overflow in (Overflow.SAT, Overflow.SAT_SYM)
         if saturate and mask is None:
             np.minimum(q, float(t.max_raw), out=q)
@@ -228,6 +234,40 @@ class _BlockKernel:
             idx = np.flatnonzero(over)
             if idx.size:
                 q[idx] = _overflow_float(q[idx], t)
+
+    def _wrap_whole(self, q: np.ndarray, mask: np.ndarray | None, small: bool) -> None:
+        """Plain AP_WRAP (N = 0) of a whole block in float64, without gathering the wrapped
+        values (most of a block wraps when the data spread far exceeds the range).
+
+        ``small`` (every |q| < 2^52): q - 2^W floor((q + 2^(W-1)) / 2^W), one floor; the sum is
+        an integer below 2^53, the division a power-of-two scaling, the result an integer in
+        range, so every step is exact. Otherwise r = q - 2^W floor(q / 2^W) is q mod 2^W exactly
+        for every finite integer-valued q (same argument without the sum), then (signed)
+        r - 2^W where r >= 2^(W-1). In-range values come back unchanged, so nothing is
+        gathered or scattered (masked writes cost ten times a full pass).
+        """
+        t = self.t
+        n = q.size
+        if mask is not None:
+            under = self.b2[:n]
+            np.greater_equal(q, self.top, out=mask)
+            np.less(q, self.bottom, out=under)
+            np.logical_or(mask, under, out=mask)
+        period = float(np.ldexp(1.0, t.width))
+        d = self.d[:n]
+        if t.signed and small:
+            np.add(q, period / 2, out=d)
+            np.multiply(d, 1.0 / period, out=d)
+        else:
+            np.multiply(q, 1.0 / period, out=d)
+        np.floor(d, out=d)
+        np.multiply(d, period, out=d)
+        np.subtract(q, d, out=q)
+        if t.signed and not small:
+            high = self.b1[:n]
+            np.greater_equal(q, period / 2, out=high)
+            np.multiply(high, period, out=d)
+            np.subtract(q, d, out=q)
 
 
 def integer_double_quirk(x: np.ndarray, q: np.ndarray) -> np.ndarray:

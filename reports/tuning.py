@@ -38,7 +38,14 @@ from reports.tuning_plots import (
     plot_tradeoff,
 )
 
-__all__ = ["REQUIRED_KEYS", "check_tuning", "summary_markdown", "tuning_html", "write_report"]
+__all__ = [
+    "REQUIRED_KEYS",
+    "check_tuning",
+    "report_files",
+    "summary_markdown",
+    "tuning_html",
+    "write_report",
+]
 
 #: Keys every tuning record has; anything without them is refused by `check_tuning`.
 REQUIRED_KEYS = ("target", "objective", "result", "baselines", "candidates")
@@ -132,20 +139,18 @@ def _status(tuning: Data) -> tuple[str, str]:
 
 
 def _objective_name(tuning: Data) -> str:
-    return {"bops": "BOPs", "ebops": "EBOPs", "dsp": "DSP", "lut": "LUT"}.get(
-        str(tuning["objective"]), str(tuning["objective"])
-    )
+    names = {"luteq": "LUT-equivalents", "bops": "BOPs", "ebops": "EBOPs", "dsp": "DSP"}
+    return (names | {"lut": "LUT"}).get(str(tuning["objective"]), str(tuning["objective"]))
 
 
 def _headline(tuning: Data, target: Target) -> str:
     result = tuning["result"]
     n_val = (tuning.get("split") or {}).get("validation", "?")
     if not result.get("met"):
-        return (
-            f"No candidate met {tuning['target']}: the best {target.metric} seen was "
-            f"{_metric(result.get('best_metric'), target)}. Relax the target or check the "
-            "model's float accuracy."
+        reason = result.get("reason") or (
+            f"the best {target.metric} seen was {_metric(result.get('best_metric'), target)}"
         )
+        return f"No config met {tuning['target']}: {reason}."
     cost = f"{_count(result['objective'])} {_objective_name(tuning)}"
     text = (
         f"{target.title} {_metric(result.get('metric_validation'), target)} on "
@@ -571,6 +576,8 @@ def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
     _, status = _status(tuning)
     out = [f"# aptune tuning: {model}" if model else "# aptune tuning", ""]
     out += [f"**{status.capitalize()}** ({tuning['target']}). {_headline(tuning, target)}", ""]
+    if tuning.get("run"):
+        out += [f"Run `{tuning['run']}` (named in the first line of its config too).", ""]
     if tuning.get("interrupted"):
         out += ["**Interrupted**: the result is the best found before the search was stopped.", ""]
     rows, _ = _comparison_rows(tuning, target, markdown=True)
@@ -622,11 +629,14 @@ def write_report(tuning: Data, folder: str | os.PathLike[str]) -> dict[str, Path
     tuning : the tuning record (``TuneResult.to_dict()`` or the parsed ``tuning.json``).
     folder : created when missing; existing report files are replaced whole.
     """
-    tuning = check_tuning(tuning)
     folder = Path(folder)
-    page = tuning_html(tuning)
-    summary = summary_markdown(tuning)
     return {
-        "report.html": atomic_write_text(folder / "report.html", page),
-        "summary.md": atomic_write_text(folder / "summary.md", summary),
+        name: atomic_write_text(folder / name, text) for name, text in report_files(tuning).items()
     }
+
+
+def report_files(tuning: Data) -> dict[str, str]:
+    """The report's files by name (``report.html``, ``summary.md``) and their text, for a
+    caller that writes them together with other outputs."""
+    tuning = check_tuning(tuning)
+    return {"report.html": tuning_html(tuning), "summary.md": summary_markdown(tuning)}

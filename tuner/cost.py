@@ -7,6 +7,9 @@ All figures are per inference for hls4ml's Vivado backend with ``io_parallel``:
 - **EBOPs** (HGQ's effective BOPs): the same, but with the bits a constant weight really spans
   (its highest to its lowest non-zero bit); HGQ reports EBOPs ~ LUT + 55 x DSP after place and
   route, so aptune's figures sit beside its published ones.
+- **LUT-equivalents** (``luteq``, the default objective): LUT + ``LUT_PER_DSP`` x DSP, the
+  weighting HGQ uses to put both on one scale, so a config that moves multipliers from DSPs
+  into fabric is not called cheaper for it.
 - **DSP / LUT**: a coarse estimate for sizing, not a synthesis result. A multiplication is
   placed on DSP48 slices when both operands are wider than ``DSP_MIN_BITS`` and together wider
   than ``DSP_MIN_SUM``; a DSP48E2 multiplies 27 x 18 bits, wider products tile several. Narrower
@@ -29,7 +32,10 @@ import numpy as np
 from emulation.fixed import FixedType
 from emulation.layers.base import Node
 
-__all__ = ["Cost", "LayerCost", "network_cost", "spanned_bits"]
+__all__ = ["OBJECTIVES", "Cost", "LayerCost", "network_cost", "spanned_bits"]
+
+# What the tuner can minimise (the first is the default).
+OBJECTIVES = ("luteq", "bops", "ebops", "dsp", "lut")
 
 DSP_MIN_BITS = 5
 DSP_MIN_SUM = 16
@@ -37,6 +43,8 @@ DSP_A_BITS, DSP_B_BITS = 27, 18
 LUT_PER_BIT_PRODUCT = 0.6
 LUT_PER_ACCUM_BIT = 0.5
 TABLE_BITS_PER_LUT = 64
+# LUTs one DSP48 slice stands for in the LUT-equivalent figure (as HGQ weighs them)
+LUT_PER_DSP = 55
 # (type of the table, attribute holding its size) of each lookup table hls4ml generates
 TABLES = (
     ("table_t", "table_size"),
@@ -83,13 +91,18 @@ class Cost:
     layers: tuple[LayerCost, ...]
     table_bits: int = 0
 
+    @property
+    def luteq(self) -> float:
+        """LUT-equivalents: LUT + `LUT_PER_DSP` x DSP."""
+        return self.lut + LUT_PER_DSP * self.dsp
+
     def objective(self, name: str) -> float:
-        """The figure the tuner minimises: ``bops``, ``ebops``, ``dsp`` or ``lut``."""
+        """The figure the tuner minimises: ``luteq``, ``bops``, ``ebops``, ``dsp`` or ``lut``."""
         return float(getattr(self, name))
 
     def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (with the LUT-equivalents)."""
+        return asdict(self) | {"luteq": self.luteq}
 
 
 def spanned_bits(values: np.ndarray, t: FixedType) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
@@ -28,6 +29,7 @@ from emulation.graph import Graph, build_graph, decimal_text_values
 from emulation.layers.base import Node, QuantPoint
 from emulation.model import EmulatedModel, cast_type
 from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
+from tuner.cures import Refusal
 from tuner.metrics import ConfidentTarget, Target, evaluate
 from tuner.search import Evaluation
 from tuner.space import Candidate, Point
@@ -55,16 +57,17 @@ def emulated_metric(
     metric: str,
     watched: Collection[str] = (),
     strict: bool = False,
-) -> tuple[float, str]:
-    """The metric of the emulated graph on ``ref``, and what its overflows refuse it for ("" if
-    nothing; see `overflow_flaw`). Runs in a worker.
+) -> tuple[float, Refusal | None, float]:
+    """The metric of the emulated graph on ``ref``, what its overflows refuse it for (None if
+    nothing; see `overflow_flaw`) and the seconds the emulator took. Runs in a worker.
 
     NaN for a candidate hls4ml's C++ cannot realise (e.g. a softmax table larger than its
     index type can address): the search treats it as missing the target.
     """
     if graph is None:
-        return math.nan, ""
+        return math.nan, None, 0.0
     em = EmulatedModel.from_graph(graph)
+    started = time.perf_counter()
     try:
         # one BLAS thread: the matrices are small (samples x a few hundred), where OpenBLAS's
         # threads cost more than they save (4x slower on a busy 2-core machine), and the
@@ -72,15 +75,16 @@ def emulated_metric(
         with _blas().limit(limits=1, user_api="blas"):
             y = em.predict(ref.x)
     except (ConfigError, UnsupportedLayerError):
-        return math.nan, ""
+        return math.nan, None, time.perf_counter() - started
+    seconds = time.perf_counter() - started
     value = evaluate(metric, y, ref.y_float, ref.labels, strict=strict)
-    return value, overflow_flaw(graph, em.overflows, watched)
+    return value, overflow_flaw(graph, em.overflows, watched), seconds
 
 
 def overflow_flaw(
     graph: Graph, overflows: Mapping[str, QuantPoint], watched: Collection[str]
-) -> str:
-    """Why the overflows of one run refuse a candidate ("" when they do not).
+) -> Refusal | None:
+    """Why the overflows of one run refuse a candidate (None when they do not).
 
     A value that wraps around anywhere (a sign flip, or the stable softmax's ``x_max - x``
     wrapping to a small difference) refuses it; a saturating type the tuner set (``watched``)
@@ -92,13 +96,15 @@ def overflow_flaw(
         t = cast_type(graph, name)
         saturates = t is not None and t.overflow in (Overflow.SAT, Overflow.SAT_SYM)
         if not saturates:
-            return f"{p.count} value(s) wrap around at {name}"
+            return Refusal("wrap", name, f"{p.count} value(s) wrap around at {name}")
         if name in watched and p.share > RARE_OVERFLOW:
-            return f"{p.share:.1%} of the values at {name} saturate"
-    return ""
+            return Refusal("saturation", name, f"{p.share:.1%} of the values at {name} saturate")
+    return None
 
 
-def _metrics_of(graphs: Sequence[Graph | None], *args: Any) -> list[tuple[float, str]]:
+def _metrics_of(
+    graphs: Sequence[Graph | None], *args: Any
+) -> list[tuple[float, Refusal | None, float]]:
     """`emulated_metric` of several graphs: one worker task."""
     return [emulated_metric(g, *args) for g in graphs]
 
@@ -118,7 +124,7 @@ class Evaluator:
         base_config: Mapping,
         ref: Reference,
         target: Target | ConfidentTarget,
-        objective: str = "bops",
+        objective: str = "luteq",
         jobs: int = 1,
         on_evaluation=None,
         watched: Collection[str] = (),
@@ -138,7 +144,12 @@ class Evaluator:
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
         # every evaluation on ``ref``: a baseline reuses what the search already judged
         self._judged: dict[Candidate, Evaluation] = {}
-        self._parallel = Parallel(n_jobs=jobs, backend="loky") if jobs != 1 else None
+        # max_nbytes=None: the reference is pickled to the workers rather than memory-mapped
+        # through /dev/shm, whose clean-up in loky's resource tracker races and prints
+        # KeyError tracebacks into the user's terminal (joblib's known issue)
+        self._parallel = (
+            Parallel(n_jobs=jobs, backend="loky", max_nbytes=None) if jobs != 1 else None
+        )
         self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
 
     def graph(self, candidate: Candidate) -> Graph | None:
@@ -206,29 +217,33 @@ class Evaluator:
         return self._cost_key(network_cost(graph.nodes))
 
     def _cost_key(self, cost: Cost) -> tuple[float, float]:
-        secondary = cost.lut if self.objective != "lut" else cost.bops
+        secondary = cost.bops if self.objective in ("lut", "luteq") else cost.lut
         return cost.objective(self.objective), secondary
 
-    def flaw(self, candidate: Candidate, graph: Graph | None) -> str:
+    def flaw(self, candidate: Candidate, graph: Graph | None) -> Refusal | None:
         """The first finding above a note that `aptune check` reports on the candidate's graph
-        ("" when clean): a softmax too coarse, weights that wrap or mostly round to zero."""
+        (None when clean): a softmax too coarse, weights that wrap or mostly round to zero."""
+        return self.config_flaw(candidate.to_config(self.base_config), graph)
+
+    def config_flaw(self, cfg: Mapping, graph: Graph | None) -> Refusal | None:
+        """`flaw` of a whole config (a baseline's) and its graph."""
         if graph is None:
-            return ""
-        for f in graph_findings(candidate.to_config(self.base_config), graph):
+            return None
+        for f in graph_findings(cfg, graph):
             if f.severity != "note":
-                return f"{f.severity} {f.code} at {f.layer}"
-        return ""
+                return Refusal(f.code, f.layer or "", f"{f.severity} {f.code} at {f.layer}")
+        return None
 
     def metrics(
         self, graphs: Sequence[Graph], ref: Reference | None = None, *, strict: bool = False
     ) -> list[float]:
         """The metric of each graph on ``ref`` (default: the calibration data), in parallel;
         ``strict``: as the search judges it (see `tuner.metrics.evaluate`)."""
-        return [m for m, _ in self._emulate(graphs, ref or self.ref, strict)]
+        return [m for m, _, _ in self._emulate(graphs, ref or self.ref, strict)]
 
     def _emulate(
         self, graphs: Sequence[Graph | None], ref: Reference, strict: bool
-    ) -> list[tuple[float, str]]:
+    ) -> list[tuple[float, Refusal | None, float]]:
         args = (ref, self.target.metric, self.watched, strict)
         if self._parallel is None or len(graphs) == 1:
             return [emulated_metric(g, *args) for g in graphs]
@@ -237,10 +252,17 @@ class Evaluator:
         n = min(len(graphs), self._workers)
         chunks = [graphs[k::n] for k in range(n)]
         parts = self._parallel(delayed(_metrics_of)(c, *args) for c in chunks)
-        out: list[tuple[float, str]] = [(math.nan, "")] * len(graphs)
+        out: list[tuple[float, Refusal | None, float]] = [(math.nan, None, 0.0)] * len(graphs)
         for k, part in enumerate(parts):
             out[k::n] = part
         return out
+
+    def judge_config(self, cfg: Mapping, graph: Graph) -> tuple[float, bool, Refusal | None]:
+        """A whole config (a baseline's) judged as the search judges a candidate: its strict
+        metric on the calibration data, whether that meets the search target, its refusal."""
+        ((m, overflow, _),) = self._emulate([graph], self.ref, True)
+        met = self.target.met(m)
+        return m, met, (self.config_flaw(cfg, graph) or overflow) if met else None
 
     def judge(self, candidate: Candidate, phase: str = "baseline") -> Evaluation:
         """One candidate's `Evaluation`, as the search judges it (remembered)."""
@@ -254,12 +276,14 @@ class Evaluator:
         new = [c for c in dict.fromkeys(candidates) if c not in self._judged]
         graphs = [self.graph(c) for c in new]
         judged = self._emulate(graphs, self.ref, True) if new else []
-        for c, g, (m, overflow) in zip(new, graphs, judged, strict=True):
+        for c, g, (m, overflow, seconds) in zip(new, graphs, judged, strict=True):
             cost, tiebreak = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
             met = self.target.met(m)
-            flaw = (self.flaw(c, g) or overflow) if met else ""
-            self._judged[c] = Evaluation(c, m, score, cost, tiebreak, met and not flaw, phase, flaw)
+            refusal = (self.flaw(c, g) or overflow) if met else None
+            self._judged[c] = Evaluation(
+                c, m, score, cost, tiebreak, met and refusal is None, phase, refusal, seconds
+            )
         out = [replace(self._judged[c], phase=phase) for c in candidates]
         if self.on_evaluation is not None:
             for ev in out:

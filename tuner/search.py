@@ -4,13 +4,15 @@ The algorithm, in four phases (each evaluation is one emulator run on the calibr
 candidates of one phase are evaluated in parallel):
 
 1. **Start** (the range rule): integer bits from the observed ranges (`tuner.profile`),
-   ``start_fractional`` fractional bits everywhere; more fractional bits if that misses the target.
+   ``start_fractional`` fractional bits everywhere. A refusal (a softmax too coarse, a value
+   that wraps) is cured where it names (`tuner.cures`); only a missed metric adds fractional
+   bits everywhere, up to ``max_start_fractional``.
 2. **Sensitivity**: for each point alone (all others at the start), the fewest fractional bits
    that keep the target, by bisection. This is a lower bound for each point.
-3. **Combine and repair**: all points at their lower bounds; while the target is missed, add
-   one fractional bit to every point (a handful of evaluations; the descent then takes back
-   the bits that were not needed). A seed (the range rule's best) that meets the target more
-   cheaply replaces the result.
+3. **Combine and repair**: all points at their lower bounds, refusals cured as in the start;
+   while the metric is missed, one fractional bit more on every point (a handful of
+   evaluations; the descent then takes back the bits that were not needed). A seed (the range
+   rule's best) that meets the target more cheaply replaces the result.
 4. **Descent**: repeatedly apply the single move with the largest cost saving that keeps the
    target; a move is one fractional bit fewer, or one integer bit fewer with saturation (so a rare
    outlier clips instead of wrapping). A move that once failed is not retried: removing bits
@@ -22,13 +24,19 @@ observed range plus a guard bit, so the sum is exact (and the emulator's fast pa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from emulation.fixed import FixedType
+from tuner.cures import MAX_CURES, Refusal
 from tuner.space import Candidate, Point, clipped, narrower, wider, with_fractional
 
-__all__ = ["Evaluation", "SearchResult", "greedy_search"]
+__all__ = ["REPAIR_PATIENCE", "Evaluation", "SearchResult", "greedy_search"]
+
+# Widenings everywhere in a row that may leave the metric no better before the repair stops:
+# past the point where rounding limits it, more bits only make candidates slower.
+REPAIR_PATIENCE = 2
 
 
 @dataclass(frozen=True)
@@ -42,9 +50,15 @@ class Evaluation:
     tiebreak: float
     met: bool
     phase: str
-    # why a candidate that meets the metric is still refused ("" if it is not): a finding of
+    # why a candidate that meets the metric is still refused (None if it is not): a finding of
     # `aptune check` above a note, a value that wraps around, too many that saturate
-    flaw: str = ""
+    refusal: Refusal | None = None
+    seconds: float = 0.0  # the emulator's time on the calibration data
+
+    @property
+    def flaw(self) -> str:
+        """The refusal as text ("" when the candidate is not refused)."""
+        return str(self.refusal) if self.refusal is not None else ""
 
     @property
     def key(self) -> tuple[float, float]:
@@ -53,6 +67,7 @@ class Evaluation:
 
 
 Evaluate = Callable[[Sequence[Candidate], str], list[Evaluation]]
+Cure = Callable[[Candidate, Refusal], Candidate | None]
 Price = Callable[[Sequence[Candidate]], list[tuple[float, float]]]
 
 
@@ -62,7 +77,12 @@ class SearchResult:
 
     best: Evaluation | None
     evaluations: list[Evaluation] = field(default_factory=list)
-    interrupted: bool = False
+    interrupted: bool = False  # Ctrl-C
+    timed_out: bool = False  # the deadline (``--time-limit``) passed
+
+
+class _TimeUp(Exception):
+    """The search's deadline passed: stop and keep the best so far."""
 
 
 def _better(a: Evaluation, b: Evaluation | None) -> bool:
@@ -78,7 +98,9 @@ class _Recorder:
         price: Price,
         derive: Callable[[Candidate], Candidate],
         result: SearchResult,
+        deadline: float | None = None,
     ):
+        self._deadline = deadline
         self._evaluate = evaluate
         self._price = price
         self._derive = derive
@@ -91,6 +113,8 @@ class _Recorder:
     def __call__(self, candidates: Sequence[Candidate], phase: str) -> list[Evaluation]:
         candidates = [self._derive(c) for c in candidates]
         todo = [c for c in dict.fromkeys(candidates) if c not in self._seen]
+        if todo and self._deadline is not None and time.monotonic() >= self._deadline:
+            raise _TimeUp
         if todo:
             for ev in self._evaluate(todo, phase):
                 self._seen[ev.candidate] = ev
@@ -111,6 +135,8 @@ def greedy_search(
     max_start_fractional: int = 24,
     derive: Callable[[Candidate], Candidate] = lambda c: c,
     seeds: Sequence[Candidate] = (),
+    cure: Cure | None = None,
+    deadline: float | None = None,
 ) -> SearchResult:
     """Run the four phases from ``start`` over the ``searched`` points.
 
@@ -119,17 +145,22 @@ def greedy_search(
     that follow from others (the accumulators); ``batch`` descent moves are tried at once;
     ``clippable`` are the points that may trade an integer bit for saturation (default: all);
     ``seeds`` are other candidates the descent may start from (the range rule's best): it starts
-    from the cheapest of them and the combined lower bounds that meets the target.
+    from the cheapest of them and the combined lower bounds that meets the target. ``cure``
+    maps a refused candidate to the one with its refusal cured (`tuner.cures.Cures`); the start
+    and the combination are cured before any bit is added everywhere.
     A KeyboardInterrupt stops the search and returns what was found so far, flagged
-    ``interrupted``.
+    ``interrupted``; so does passing ``deadline`` (a `time.monotonic` value; no new batch
+    starts after it), flagged ``timed_out``.
     """
     result = SearchResult(best=None)
-    run = _Recorder(evaluate, price, derive, result)
+    run = _Recorder(evaluate, price, derive, result, deadline)
     try:
         clip = set(searched if clippable is None else clippable)
-        _search(start, list(searched), run, max_start_fractional, max(batch, 1), clip, seeds)
+        _search(start, list(searched), run, max_start_fractional, max(batch, 1), clip, seeds, cure)
     except KeyboardInterrupt:
         result.interrupted = True
+    except _TimeUp:
+        result.timed_out = True
     return result
 
 
@@ -141,14 +172,14 @@ def _search(
     batch: int,
     clippable: set[Point],
     seeds: Sequence[Candidate] = (),
+    cure: Cure | None = None,
 ) -> None:
-    # 1. start: widen every searched point until the target holds
-    (ev,) = run([start], "start")
-    while not ev.met:
-        if all(start[p].fractional >= max_f for p in points):
-            return  # unreachable: the caller reports the best metric seen
-        start = start.with_types((p, wider(start[p])) for p in points)
-        (ev,) = run([start], "start")
+    # 1. start: cure what refuses it where the refusal says; widen every point while the
+    #    metric misses
+    ev = _settle(run, start, "start", points, max_f, cure)
+    if not ev.met:
+        return  # unreachable: the caller reports the best metric seen and why
+    start = ev.candidate
 
     # 2. sensitivity: per point, fewest fractional bits with the others at the start
     low = {p: _min_fractional(start, p) for p in points}
@@ -166,10 +197,8 @@ def _search(
     # 3. combine at the lower bounds; while the target is missed, give every point one more
     #    bit (the descent takes back the bits that were not needed)
     current = start.with_types((p, with_fractional(start[p], high[p])) for p in points)
-    (cur_ev,) = run([current], "combine")
-    while not cur_ev.met and any(current[p].fractional < max_f for p in points):
-        current = current.with_types((p, wider(current[p])) for p in points)
-        (cur_ev,) = run([current], "repair")
+    cur_ev = _settle(run, current, "combine", points, max_f, cure)
+    current = cur_ev.candidate
 
     # the combination can overshoot where one bit more everywhere was more than needed (or
     # never meet): a seed that meets more cheaply is the better place to descend from
@@ -205,6 +234,40 @@ def _search(
         if accepted is None:
             return
         current, cur_ev = accepted.candidate, accepted
+
+
+def _settle(
+    run: _Recorder,
+    c: Candidate,
+    phase: str,
+    points: list[Point],
+    max_f: int,
+    cure: Cure | None,
+) -> Evaluation:
+    """Evaluate ``c``; while it is refused, apply the cure its refusal names (at most
+    `MAX_CURES`); while it misses the metric, one fractional bit more everywhere (up to
+    ``max_f``, and only while that helps: `REPAIR_PATIENCE` widenings without a better metric
+    end it). A refusal nothing cures ends it: more bits everywhere do not cure a refusal."""
+    (ev,) = run([c], phase)
+    cures = 0
+    best_score, stale = ev.score, 0
+    while not ev.met:
+        if ev.refusal is not None:
+            cured = cure(ev.candidate, ev.refusal) if cure and cures < MAX_CURES else None
+            if cured is None:
+                return ev
+            cures += 1
+            (ev,) = run([cured], "cure")
+            continue
+        if stale >= REPAIR_PATIENCE or all(ev.candidate[p].fractional >= max_f for p in points):
+            return ev
+        c = ev.candidate
+        (ev,) = run([c.with_types((p, wider(c[p])) for p in points)], "repair")
+        if ev.score > best_score:
+            best_score, stale = ev.score, 0
+        else:
+            stale += 1
+    return ev
 
 
 def _min_fractional(start: Candidate, p: Point) -> int:

@@ -21,8 +21,9 @@ def _row(name: str, entry: Mapping[str, Any] | None, objective: str, ref: float 
     cost = entry["cost"]
     ratio = f"{entry['objective'] / ref:6.0%}" if ref else "     -"
     met = "yes" if entry["met_validation"] else "NO"
+    luteq = cost.get("luteq", cost["lut"] + 55 * cost["dsp"])
     return (
-        f"  {name:<34} {entry['metric_validation']:>8.4f} {met:>5} "
+        f"  {name:<34} {entry['metric_validation']:>8.4f} {met:>5} {luteq:>10,.0f} "
         f"{cost['bops']:>12,.0f} {cost['dsp']:>7,.0f} {cost['lut']:>9,.0f} {ratio}"
     )
 
@@ -39,8 +40,8 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
     uniform = baselines.get("cheapest_uniform")
     ref = uniform["objective"] if uniform else None
     lines.append(
-        f"  {'config':<34} {'metric':>8} {'met':>5} {'BOPs':>12} {'DSP':>7} {'LUT':>9} "
-        f"{objective} vs uniform"
+        f"  {'config':<34} {'metric':>8} {'met':>5} {'LUT-eq':>10} {'BOPs':>12} {'DSP':>7} "
+        f"{'LUT':>9} {objective} vs uniform"
     )
     names = {
         "hls4ml_default": "hls4ml default",
@@ -52,19 +53,26 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             entry = baselines[key]
             label = entry["name"] if entry else label
             lines.append(_row(label[:34], entry, objective, ref))
+    source = final.get("source", "search")
+    if final["met"] and source != "search":
+        name = baselines[source]["name"] if baselines.get(source) else source
+        lines.append(
+            f"  recommended: the {name} baseline (the search found nothing cheaper that meets "
+            "the target and passes the checks)"
+        )
     if final["met"]:
         lines.append(_row("aptune (recommended)", final, objective, ref))
         if not final["met_validation"]:
             lines.append(
                 f"  WARNING: the target held on the {split['calibration']} calibration samples "
                 f"but not on the {split['validation']} held-out ones "
-                f"({final['metric_validation']:.4f}); tune on more data or loosen --target"
+                f"({final['metric_validation']:.4f}); tune on more data (exit 1)"
             )
     else:
-        lines.append(
-            f"  target not reached: the best metric seen was {final['best_metric']:.4f}; "
-            "relax --target or check the model's float accuracy"
-        )
+        reason = final.get("reason") or f"the best metric seen was {final['best_metric']:.4f}"
+        lines.append(f"  target not reached: {reason}")
+    if result.get("timed_out"):
+        lines.append("  the search stopped at --time-limit; the best config so far is kept")
     for f in final.get("check", {}).get("findings", []):
         lines.append(f"  check {f['severity']}: {f['layer']}: {f['message']} (fix: {f['fix']})")
     csim = result.get("csim")
@@ -81,6 +89,11 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
         f"({result['evaluations_per_second']:.1f} per second)"
     )
     lines += [f"wrote {p}" for p in paths.values()]
+    if result.get("config_left"):
+        lines.append(
+            f"left {result['config_left']} as it was: this run wrote no config "
+            f"(run {result.get('run', '')})"
+        )
     return lines
 
 

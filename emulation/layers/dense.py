@@ -22,8 +22,11 @@ How it is reproduced exactly, fastest first:
   C++ order;
 - all in float64 while every product and every partial sum has at most 53 bits: proven from the
   types, or else from the actual values (the largest input of the batch times each weight, as
-  FINN sizes accumulators; `_float_exact`); in integer mantissas (int64, or Python ints beyond
-  62 bits) otherwise.
+  FINN sizes accumulators; `_float_exact`); rounded products as int32/int64 mantissas by
+  add-and-shift (`dense_wide.rounded_sums`, faster than float64 casts);
+- wider, in `dense_wide`: exact sums from float64 BLAS pieces (Ozaki) combined modulo 2^64, or
+  int64 rounded products, wherever the largest mantissas show everything fits; only what no
+  bound controls takes the step-by-step loop (Python ints past 62 bits), in blocks of samples.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow, accumulate_type, product_type, sum_type
+from emulation.layers import dense_wide
 from emulation.layers.base import Context, Node, register
 
 __all__ = ["dense", "dense_sum_order", "raw_to_float"]
@@ -43,6 +47,9 @@ _BLOCK = 1 << 22
 # Widths whose products and sums stay exact in int64 (with room for the sign and a carry).
 _INT64_BITS = 62
 _FLOAT_BITS = 53
+# Rounded products (cast 2 drops bits) as int64 mantissas by add-and-shift (`dense_wide`), not
+# float64 casts; False keeps the float64 reference path (tests compare both).
+_ROUNDED_INT = True
 
 
 def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
@@ -177,9 +184,19 @@ def _accumulate_float(
 
     # cast 2 rounds (or may overflow): every product cast, in blocks of samples and outputs,
     # laid out (n_in, samples, outputs) so that each step of a sum adds one contiguous slab
-    acc = np.empty((batch, n_out))
     biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     products_fit = lo < 0 and biggest + accum_t.lsb <= hi
+    k = x_t.fractional + w_t.fractional - accum_t.fractional
+    if products_fit and _ROUNDED_INT and k >= 1:
+        mx, mw = _mantissas(x, x_t), _mantissas(w, w_t)
+        b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
+        if mx is not None and mw is not None and mx.size and mw.size:
+            big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
+            if big + (1 << k) < 1 << 62 and _sums_fit_int64(mx, mw, b_raw, k, accum_t, True):
+                raw, o, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t)
+                top = float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
+                return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
+    acc = np.empty((batch, n_out))
     per_sample = max(1, n_in * n_out)
     sb = max(1, min(batch, _BLOCK // per_sample))
     bj = n_out if per_sample <= _BLOCK else max(1, _BLOCK // max(1, n_in))
@@ -288,27 +305,101 @@ def _accumulate_int(
     b_t: FixedType,
     accum_t: FixedType,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Casts 1-3 on integer mantissas (int64, or Python ints past 62 bits), step by step.
+    """Casts 1-3 on integer mantissas, for types too wide for float64.
 
-    For types too wide for float64; returns accumulator mantissas, which accumulations
-    overflowed, and the largest |bias| or |final sum|.
+    Returns accumulator mantissas, which accumulations overflowed, and the largest |bias| or
+    |final sum|. The kernels of `emulation.layers.dense_wide` where they apply (int64 and
+    float64 BLAS pieces), else step by step in int64 or, past 62 bits, Python ints.
     """
+    batch, n_in = x.shape
+    n_out = w.shape[1]
+    b_raw, b_over = accum_t.requantize_raw(b_t.quantize_raw(b), b_t, return_overflow=True)
+    over = np.broadcast_to(b_over, (batch, n_out)).copy()
+    max_abs = float(np.max(np.abs(b), initial=0.0))
+    fast = _wide_kernels(x, w, np.asarray(b_raw), x_t, w_t, accum_t)
+    if fast is not None:
+        acc, o, m = fast
+        return acc, over | o, max(max_abs, float(np.ldexp(m, -accum_t.fractional)))
+    rows = max(1, _BLOCK // max(1, n_in * n_out))
+    acc = np.empty((batch, n_out), dtype=object)
+    for rs in _chunks(batch, rows):
+        a, o, m = _accumulate_steps(x[rs], w, np.asarray(b_raw), x_t, w_t, accum_t)
+        acc[rs] = a
+        over[rs] |= o
+        max_abs = max(max_abs, m)
+    fits = accum_t.width <= 64 and not (not accum_t.signed and accum_t.width == 64)
+    return (acc.astype(np.int64) if fits else acc), over, max_abs
+
+
+def _mantissas(v: np.ndarray, t: FixedType) -> np.ndarray | None:
+    """int64 mantissas of exact values of t, or None when they may not fit (uint64, wider)."""
+    raw = np.asarray(t.quantize_raw(v))
+    return raw if raw.dtype == np.int64 else None
+
+
+def _wide_kernels(
+    x: np.ndarray,
+    w: np.ndarray,
+    b_raw: np.ndarray,
+    x_t: FixedType,
+    w_t: FixedType,
+    accum_t: FixedType,
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Casts 2-3 by `dense_wide.exact_sums` or `dense_wide.rounded_sums` when no product can
+    overflow accum_t (from the largest mantissas) and everything fits int64; else None."""
+    if accum_t.width > 64 or b_raw.dtype != np.int64:
+        return None
+    mx, mw = _mantissas(x, x_t), _mantissas(w, w_t)
+    if mx is None or mw is None or mx.size == 0 or mw.size == 0:
+        return None
+    big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
+    shift = accum_t.fractional - x_t.fractional - w_t.fractional
+    biggest = big << shift if shift >= 0 else (big >> -shift) + 1
+    fit = biggest <= accum_t.max_raw and -biggest >= accum_t.min_raw
+    if shift >= 0:
+        return dense_wide.exact_sums(mx, mw, b_raw, shift, accum_t) if fit else None
+    k = -shift
+    if big + (1 << k) >= 1 << 62 or not _sums_fit_int64(mx, mw, b_raw, k, accum_t, fit):
+        return None
+    acc, over, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t, fit)
+    return acc, over, float(np.max(np.abs(exact.astype(np.float64)), initial=0.0))
+
+
+def _sums_fit_int64(
+    mx: np.ndarray, mw: np.ndarray, b_raw: np.ndarray, k: int, accum_t: FixedType, fit: bool
+) -> bool:
+    """Whether every partial sum of bias and products cast to accum_t (rounded by k bits) fits
+    int64: from the values when no product overflows (|bias| + sum_i X_i |w_i| 2^-k + n_in,
+    X_i the largest |x_i|, computed in float64 with a wide margin), else from the types."""
+    n_in = mx.shape[1]
+    if not fit:
+        return accumulate_type(accum_t, n_in + 1).width <= 64
+    x_max = np.max(np.abs(mx.astype(np.float64)), axis=0)
+    sums = np.ldexp(x_max @ np.abs(mw.astype(np.float64)), -k) + np.abs(b_raw) + n_in
+    return float(np.max(sums, initial=0.0)) * (1 + 2.0**-30) < 2.0**62
+
+
+def _accumulate_steps(
+    x: np.ndarray,
+    w: np.ndarray,
+    b_raw: np.ndarray,
+    x_t: FixedType,
+    w_t: FixedType,
+    accum_t: FixedType,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The last resort: casts 2-3 one input at a time, int64 up to 62 bits, else Python ints
+    (one block of samples). Returns mantissas (object), overflows (casts 2-3), max |sum|."""
     batch, n_in = x.shape
     n_out = w.shape[1]
     p_t = product_type(x_t, w_t)
     total_t = accumulate_type(accum_t, n_in + 1)
     dtype = np.int64 if max(p_t.width, total_t.width) <= _INT64_BITS else object
-
     mx = np.asarray(x_t.quantize_raw(x)).astype(dtype)
     mw = np.asarray(w_t.quantize_raw(w)).astype(dtype)
-    b_raw, b_over = accum_t.requantize_raw(b_t.quantize_raw(b), b_t, return_overflow=True)
-    b_raw = np.asarray(b_raw).astype(dtype)
-    over = np.broadcast_to(b_over, (batch, n_out)).copy()
-    max_abs = float(np.max(np.abs(b), initial=0.0))
-
+    over = np.zeros((batch, n_out), dtype=bool)
     modular = _wraps(accum_t)
     s_t = total_t if modular else sum_type(accum_t, accum_t)
-    acc = np.broadcast_to(b_raw, (batch, n_out)).copy()
+    acc = np.broadcast_to(b_raw.astype(dtype), (batch, n_out)).copy()
     exact = acc.copy()  # the sum without overflow, for max_abs
     for i in range(n_in):
         prod = mx[:, i, None] * mw[None, i, :]
@@ -325,8 +416,8 @@ def _accumulate_int(
     if modular:
         acc, o = accum_t.requantize_raw(acc, s_t, return_overflow=True)
         over |= o
-    max_abs = max(max_abs, float(np.max(np.abs(raw_to_float(exact, accum_t.fractional)))))
-    return np.asarray(acc), over, max_abs
+    max_abs = float(np.max(np.abs(raw_to_float(exact, accum_t.fractional)), initial=0.0))
+    return np.asarray(acc).astype(object), over, max_abs
 
 
 def _ternary(w: np.ndarray) -> tuple[np.ndarray, FixedType]:

@@ -8,7 +8,8 @@ On the jet-tagging 16-64-32-32-5 MLP and the MNIST 784-256-256-10 MLP of ``../sh
 - (c) float ``model.predict`` (goal: at most 5x slower),
 
 and the peak memory of emulating 100,000 MNIST samples (goal: under 2 GB). Outputs are checked
-equal to the C simulation's before anything is timed.
+equal to the C simulation's before anything is timed. First, `dense_paths`: each exact Dense
+kernel against the reference path it replaced, in the same run.
 """
 
 from __future__ import annotations
@@ -103,10 +104,63 @@ def _peak_memory_child(json_path: str) -> None:
     )
 
 
+# (label, x_t, w_t, accum_t, (batch, n_in, n_out), x scale, w scale): the dense kernels
+DENSE_PATHS = [
+    ("wide, 64-bit wrap (Ozaki)", "ap_fixed<40,10>", "ap_fixed<24,2>", "ap_fixed<64,12>",
+     (200, 64, 32), 3.0, 0.5),
+    ("wide, 60-bit SAT, rounded (int64)", "ap_fixed<40,10>", "ap_fixed<24,2>",
+     "ap_fixed<60,12,AP_TRN,AP_SAT>", (200, 64, 32), 3.0, 0.5),
+    ("64-bit products, narrow SAT", "ap_fixed<10,4>", "ap_fixed<54,5,AP_RND>",
+     "ap_fixed<11,3,AP_RND,AP_SAT>", (200, 64, 32), 3.0, 0.5),
+    ("uniform <16,6> wrap", "ap_fixed<16,6>", "ap_fixed<16,6>", "ap_fixed<16,6>",
+     (1000, 256, 128), 1.0, 0.1),
+    ("uniform <16,6>, RND,SAT accum", "ap_fixed<16,6>", "ap_fixed<16,6>",
+     "ap_fixed<16,6,AP_RND,AP_SAT>", (1000, 256, 128), 1.0, 0.1),
+]  # fmt: skip
+
+
+def dense_paths() -> None:
+    """The Dense kernels against the reference paths they replace, in the same run: the
+    step-by-step integer loop (Python ints past 62 bits) and the float64 casts of every
+    product. Outputs and overflow counts are checked identical before timing."""
+    from unittest import mock
+
+    import emulation.layers.dense as dense_mod
+    from emulation.fixed import FixedType
+    from emulation.layers.base import Context
+
+    rng = np.random.default_rng(0)
+    print(f"  {'dense kernel':32s} {'new ms':>9s} {'reference ms':>13s} {'speed-up':>9s}")
+    for label, xs, ws, acc, (batch, n_in, n_out), sx, sw in DENSE_PATHS:
+        x_t, w_t, a_t = FixedType.parse(xs), FixedType.parse(ws), FixedType.parse(acc)
+        b_t = r_t = FixedType.parse("ap_fixed<16,6>")
+        x = x_t.quantize(rng.normal(0, sx, (batch, n_in)))
+        w = w_t.quantize(rng.normal(0, sw, (n_in, n_out)))
+        b = b_t.quantize(rng.normal(0, 1, n_out))
+        kw = {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": a_t, "result_t": r_t}
+
+        def run(kw=kw, x=x, w=w, b=b):
+            ctx = Context()
+            return dense_mod.dense(x, w, b, ctx=ctx, **kw), ctx.points
+
+        new_out, t_new = run(), _best(run)
+        with (
+            mock.patch.object(dense_mod, "_wide_kernels", lambda *a: None),
+            mock.patch.object(dense_mod, "_ROUNDED_INT", False),
+        ):
+            ref_out, t_ref = run(), _best(run, repeat=1)
+        same = np.array_equal(new_out[0], ref_out[0]) and new_out[1] == ref_out[1]
+        print(
+            f"  {label:32s} {t_new * 1e3:9.1f} {t_ref * 1e3:13.1f} {t_ref / t_new:8.1f}x"
+            f"  {'identical' if same else 'DIFFERENT'}"
+        )
+
+
 def main() -> None:
     from emulation.keras_io import load_model
 
     warnings.simplefilter("ignore")
+    dense_paths()
     if not REALDATA.is_dir():
         print(f"real models not found at {REALDATA}: emulator benchmark skipped")
         return

@@ -1,144 +1,151 @@
-"""Tuning quality and speed against the three baselines, measured in the same run.
+"""The tuner on every realdata model, as a user runs it: ``aptune tune`` then ``aptune csim``.
 
-- The built-in digits example and the Iris model of ``../shared/realdata`` (150 samples): the
-  tuned config must meet its target on validation data (in the emulator and in hls4ml's C
-  simulation, where g++ is installed), and its BOPs are printed as a ratio of
-  the cheapest uniform ``ap_fixed<W,I>`` meeting the same target (goal: at most 60 %) and of
-  hls4ml's default config.
-- The jet-tagging 16-64-32-32-5 MLP with 10,000 synthetic samples: wall time of a whole tuning
-  run on 2 workers (goal: under 60 s) and candidates evaluated per second; the same run with 1
-  worker, and the ratio of the two.
+For each model of `tests.benchmarks.realdata_cases` (data drawn as its docstring says) and each
+agreement target (0.99, 0.95): ``aptune tune MODEL --data X_tune.npy --target T --jobs 2`` in a
+subprocess (exit code, wall time, candidates per second, the slowest over the fastest search
+candidate), the recommended config's BOPs and EBOPs against the three baselines measured in the
+same run, then ``aptune csim`` on the held-out inputs: agreement with float Keras in the emulator
+and in hls4ml's compiled C simulation, and whether the two are bit-identical. Goals (issue
+"tuner on real-size models"): every run exits 0 (or 1 with the real reason), the MNIST MLP at
+0.99 within 300 s at no more than 45 % of uniform ``ap_fixed<16,6>``'s BOPs, meeting 0.985 on
+held-out data in C simulation; no candidate 10x slower than the fastest.
 
-``APTUNE_BENCH_TUNE=jet`` (a comma-separated subset of ``digits,iris,jet``) runs only those parts.
+``APTUNE_BENCH_TUNE=mnist,iris`` runs only the cases whose name contains one of those words.
+Prints one markdown table at the end (the README's).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from tests.benchmarks.realdata_cases import REALDATA, Case, cases
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-REPO = Path(__file__).resolve().parents[2]
-REALDATA = Path(os.environ.get("APTUNE_REALDATA", REPO.parent / "shared" / "realdata"))
-GOAL_RATIO = 0.60
-GOAL_SECONDS = 60.0
-PARTS = ("digits", "iris", "jet")
+TARGETS = (0.99, 0.95)
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
-def _report(name: str, result) -> None:
-    base = result.baselines
-    ours = result.result
-    uniform = base.get("cheapest_uniform")
-    default = base.get("hls4ml_default")
-    print(
-        f"{name}: target {result.target}; tuned metric on validation "
-        f"{ours.get('metric_validation', float('nan')):.4f} (met: {ours.get('met_validation')})"
+def _aptune(*args: str) -> tuple[int, str, float]:
+    """Run the CLI as a user does; (exit code, last stderr line, seconds)."""
+    cmd = [sys.executable, "-c", "from tuner.cli import main; raise SystemExit(main())", *args]
+    start = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    lines = [ln for ln in (run.stdout + run.stderr).splitlines() if ln.strip()]
+    return run.returncode, lines[-1] if lines else "", time.perf_counter() - start
+
+
+def _uniform_16_6_bops(case: Case) -> float:
+    """BOPs of uniform ``ap_fixed<16,6>`` (every type, accumulators included)."""
+    from emulation.fixed import FixedType
+    from emulation.graph import build_graph
+    from emulation.keras_io import load
+    from tuner.baselines import uniform_config
+    from tuner.cost import network_cost
+    from tuner.job import hls4ml_default_config
+
+    model, _ = load(case.model)
+    graph = build_graph(model, hls4ml_default_config(model))
+    cfg = uniform_config(model, graph, FixedType(16, 6))
+    return network_cost(build_graph(model, cfg).nodes).bops
+
+
+def _run(case: Case, target: float, x: np.ndarray, hold: np.ndarray | None, tmp: Path) -> dict:
+    out = tmp / f"{case.name}-{target}".replace(" ", "_")
+    code, last, seconds = _aptune(
+        "tune", str(case.model), "--data", str(tmp / "x.npy"), "--target", str(target),
+        "--jobs", "2", "-o", str(out / "recommended.yml"), "--json",
+    )  # fmt: skip
+    row: dict = {"case": case.name, "target": target, "exit": code, "seconds": seconds}
+    tuning = out / "tuning.json"
+    if not tuning.exists():
+        row["reason"] = last
+        return row
+    data = json.loads(tuning.read_text())
+    final, base = data["result"], data["baselines"]
+    times = [c["seconds"] for c in data["candidates"] if c.get("seconds")]
+    row |= {
+        "per_second": data["evaluations_per_second"],
+        "candidates": len(data["candidates"]),
+        "spread": max(times) / min(times) if times else float("nan"),
+        "source": final.get("source"),
+        "reason": final.get("reason") or last,
+    }
+    if not final.get("met"):
+        return row
+    row |= {"bops": final["cost"]["bops"], "ebops": final["cost"]["ebops"]}
+    row |= {f"{k}_bops": b["cost"]["bops"] for k, b in base.items() if b}
+    row["validation"] = final.get("metric_validation")
+    if hold is not None:
+        code, last, _ = _aptune(
+            "csim", str(case.model), "--config", str(out / "recommended.yml"),
+            "--data", str(tmp / "hold.npy"), "--output-dir", str(out / "csim"), "--json",
+        )  # fmt: skip
+        cmp_file = out / "csim" / "comparison.json"
+        if cmp_file.exists():
+            cmp = json.loads(cmp_file.read_text())
+            row |= {
+                "hold_emulator": cmp["emulator"]["top_class_agreement"],
+                "hold_csim": cmp["csim"]["top_class_agreement"],
+                "identical": cmp["identical"] == cmp["n_values"],
+            }
+        else:
+            row["csim_error"] = last
+    return row
+
+
+def _fmt(row: dict) -> str:
+    def pct(key: str) -> str:
+        v = row.get(key)
+        return f"{v:.4f}" if isinstance(v, float) else "-"
+
+    bops = row.get("bops")
+    ratio = lambda key: f"{bops / row[key]:.0%}" if bops and row.get(key) else "-"  # noqa: E731
+    note = row.get("source") or row.get("reason", "")
+    return (
+        f"| {row['case']} | {row['target']} | {row['exit']} | {row['seconds']:.0f} | "
+        f"{row.get('per_second', 0):.1f} | {row.get('spread', float('nan')):.1f}x | "
+        f"{bops or 0:,.0f} | {row.get('ebops', 0):,.0f} | {ratio('uniform_16_6_bops')} | "
+        f"{ratio('cheapest_uniform_bops')} | {ratio('range_rule_bops')} | "
+        f"{ratio('hls4ml_default_bops')} | {pct('validation')} | {pct('hold_emulator')} | "
+        f"{pct('hold_csim')} | {'yes' if row.get('identical') else '-'} | {note} |"
     )
-    if not ours["met"]:
-        print(f"  target not reached; best metric {ours['best_metric']:.4f}")
-        return
-    for key, entry in [("aptune", ours), *base.items()]:
-        if entry:
-            print(
-                f"  {key:<18} BOPs {entry['cost']['bops']:>12,.0f}  "
-                f"EBOPs {entry['cost']['ebops']:>12,.0f}  metric(val) "
-                f"{entry['metric_validation']:.4f}"
-            )
-    if uniform:
-        ratio = ours["cost"]["bops"] / uniform["cost"]["bops"]
-        verdict = "meets" if ratio <= GOAL_RATIO and ours["met_validation"] else "MISSES"
-        print(f"  tuned / cheapest uniform BOPs: {ratio:.1%} ({verdict} the {GOAL_RATIO:.0%} goal)")
-    if default:
-        print(
-            f"  tuned / hls4ml default BOPs: {ours['cost']['bops'] / default['cost']['bops']:.1%}"
-        )
-    print(
-        f"  {len(result.candidates)} candidates in {result.seconds:.1f} s "
-        f"({result.evaluations_per_second:.1f} candidates/s in the search)"
-    )
 
 
-def _verify(result, model, x, labels) -> None:
-    """The tuned config in hls4ml's compiled C simulation, on the same validation split."""
-    import contextlib
-    import io
-
-    from csim.hls4ml_sim import find_gxx
-    from emulation.errors import ToolError
-    from tuner.metrics import Target
-    from tuner.verify import verify_csim
-
-    if not result.result["met"]:
-        return
-    try:
-        find_gxx()
-    except ToolError as exc:
-        print(f"  C simulation skipped: {exc}")
-        return
-    metric, bound = result.target.split(" ")[0], float(result.target.split(" ")[-1])
-    with contextlib.redirect_stderr(io.StringIO()) as err:
-        code = verify_csim(result, model, x, labels, Target(metric, bound))
-    csim = result.csim
-    print(
-        f"  C simulation on validation: {metric} {csim['metric']:.4f} "
-        f"({'meets' if csim['met'] else 'MISSES'} the target); {csim['identical']} of "
-        f"{csim['n_values']} output values identical to the emulator"
-        + ("" if code == 0 else f"; {err.getvalue().strip()}")
-    )
+HEADER = (
+    "| model | target | exit | s | cand/s | slowest/fastest | BOPs | EBOPs | vs <16,6> | "
+    "vs cheapest uniform | vs range rule | vs hls4ml default | validation | held-out emulator | "
+    "held-out C sim | identical | recommended / reason |\n" + "|---" * 17 + "|"
+)
 
 
 def main() -> None:
-    import keras
-
-    from emulation.data import load_data, load_labels
-    from emulation.keras_io import load_model
-    from tuner.metrics import Target
-    from tuner.tune import TuneOptions, tune
-
-    warnings.simplefilter("ignore")
-    parts = os.environ.get("APTUNE_BENCH_TUNE", ",".join(PARTS)).split(",")
-    if "digits" in parts:
-        example = REPO / "tuner" / "example"
-        model = keras.models.load_model(example / "digits_mlp.keras")
-        x = np.load(example / "digits_x.npy").astype(np.float64)
-        y = np.load(example / "digits_y.npy")
-        result = tune(model, x, y, TuneOptions(jobs=2))
-        _report("built-in digits example", result)
-        _verify(result, model, x, y)
-
     if not REALDATA.is_dir():
-        print(f"real models not found at {REALDATA}: Iris and jet benchmarks skipped")
-        return
-    if "iris" in parts:
-        iris = REALDATA / "iris_mlp"
-        model = load_model(iris / "hls_prj_keras_model.keras")
-        x = load_data(iris / "iris_all150_scaled_input_features.dat", expected_shape=(4,))
-        y = load_labels(iris / "iris_all150_truth_labels.dat", len(x), n_classes=3)
-        # 45 held-out samples: a 0.99 target would allow no sample to differ, which even the
-        # cheapest uniform type misses; 0.95 allows two
-        options = TuneOptions(target=Target("agreement", 0.95), jobs=2)
-        result = tune(model, x, y, options)
-        _report("Iris (realdata, 150 samples)", result)
-        _verify(result, model, x, y)
-
-    if "jet" in parts:
-        model = load_model(REALDATA / "jet_KERAS_3layer" / "KERAS_3layer.json")
-        x = np.random.default_rng(0).normal(size=(10_000, 16))
-        # warm up untimed (TensorFlow's first predict, hls4ml's imports): the runs compared
-        # below then differ only in what jobs changes, worker start-up included
-        tune(model, x[:200], None, TuneOptions(target=Target("mae", 0.05)))
-        seconds = {}
-        for jobs in (2, 1):
-            start = time.perf_counter()
-            # random inputs give many near-ties between the five classes, which a softmax table
-            # cannot resolve: for timing, bound the output error instead of the top class
-            result = tune(model, x, None, TuneOptions(target=Target("mae", 0.01), jobs=jobs))
-            seconds[jobs] = time.perf_counter() - start
-            verdict = "meets" if seconds[jobs] < GOAL_SECONDS else "MISSES"
-            _report(f"jet 3-layer MLP, 10,000 synthetic samples, jobs={jobs}", result)
-            print(f"  wall time {seconds[jobs]:.1f} s ({verdict} the {GOAL_SECONDS:.0f} s goal)")
-        print(f"  jet wall time jobs=2 / jobs=1: {seconds[2] / seconds[1]:.2f}")
+        print(f"real models not found at {REALDATA}: only the built-in example runs")
+    only = [w for w in os.environ.get("APTUNE_BENCH_TUNE", "").lower().split(",") if w]
+    rows = []
+    for case in cases():
+        if only and not any(w in case.name.lower() for w in only):
+            continue
+        x, hold = case.data()
+        with tempfile.TemporaryDirectory() as name:
+            tmp = Path(name)
+            np.save(tmp / "x.npy", x)
+            if hold is not None:
+                np.save(tmp / "hold.npy", hold)
+            u16 = _uniform_16_6_bops(case)
+            for target in TARGETS:
+                row = _run(case, target, x, hold, tmp) | {"uniform_16_6_bops": u16}
+                rows.append(row)
+                print(HEADER.splitlines()[0] if len(rows) == 1 else "", end="")
+                print("\n" + _fmt(row), flush=True)
+    print("\n" + HEADER)
+    for row in rows:
+        print(_fmt(row))

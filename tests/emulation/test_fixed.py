@@ -438,3 +438,22 @@ def test_nan_far_into_a_large_array_is_reported_at_its_index() -> None:
         DataError, match=r"1 NaN or infinite value\(s\) \(first at index \(2, 12345\)"
     ):
         FixedType(16, 6).quantize(x)
+
+
+@pytest.mark.parametrize(
+    "spec", ["ap_fixed<16,6>", "ap_fixed<53,40>", "ap_ufixed<12,3>", "ap_fixed<1,1>"]
+)
+def test_whole_block_wrap_at_the_2_to_52_switch(spec):
+    """Plain AP_WRAP in float64 (one floor below 2^52, a remainder and a fix-up beyond) equals
+    Python-int wrapping on mantissas around +-2^52, +-2^53 and far beyond, mixed in one block."""
+    t = FixedType.parse(spec)
+    rng = np.random.default_rng(0)
+    q = [s * ((1 << e) + d) for e in (52, 53, 60) for d in range(-4, 5) for s in (1, -1)]
+    q += [int(v) for v in rng.integers(-(1 << 62), 1 << 62, 2000)]
+    q += [int(v) for v in rng.integers(-(1 << 20), 1 << 20, 2000)]
+    x = np.ldexp(np.array([float(v) for v in q]), -t.fractional)
+    exact = [int(v) for v in np.ldexp(x, t.fractional).tolist()]  # the doubles' own integers
+    period, half = 1 << t.width, 1 << (t.width - 1)
+    want = [(v + half) % period - half if t.signed else v % period for v in exact]
+    assert t.quantize_raw(x).tolist() == want
+    assert t.quantize_raw(x[-2000:]).tolist() == want[-2000:]  # small values alone

@@ -18,11 +18,13 @@ OPTIONS = TuneOptions(seed=1, target=Target("agreement", 0.95))
 
 
 def test_small_data_cannot_confirm_a_high_target(iris_model):
-    """With 105 calibration samples a 0.99 agreement target is out of reach, and says so."""
+    """With 105 calibration samples a 0.99 agreement target is out of reach: refused before any
+    search, with the samples it needs."""
+    from emulation.errors import DataError
+
     model, x, y, _ = iris_model
-    result = tune(model, x, y, TuneOptions(seed=1, uniform_integer_bits=(4,)))
-    assert not result.result["met"]
-    assert "95% confidence on 105 samples" in result.search_target
+    with pytest.raises(DataError, match=r"105 calibration samples cannot prove.*383 samples"):
+        tune(model, x, y, TuneOptions(seed=1, uniform_integer_bits=(4,)))
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,8 @@ def test_uniform_config_sets_every_type_tables_included(iris_model):
     from emulation.fixed import FixedType
     from emulation.graph import build_graph
     from emulation.layers.softmax import softmax_sizes
-    from tuner.tune import hls4ml_default_config, uniform_config
+    from tuner.baselines import uniform_config
+    from tuner.tune import hls4ml_default_config
 
     model = iris_model[0]
     t = FixedType(12, 5)
@@ -148,17 +151,18 @@ def test_uniform_config_sets_every_type_tables_included(iris_model):
 def test_cheapest_uniform_is_the_narrowest_width_that_meets(iris_model):
     """For each integer width tried, the reported W meets the target and W - 1 does not."""
     from emulation.fixed import FixedType
-    from tuner.tune import _Job
+    from tuner.baselines import cheapest_uniform, uniform_meets
+    from tuner.job import TuningJob
 
     model, x, y, _ = iris_model
     options = TuneOptions(seed=1, target=OPTIONS.target, uniform_integer_bits=(5, 6))
-    job = _Job(model, x, y, options, lambda _: None)
-    best = job.cheapest_uniform()
+    job = TuningJob(model, x, y, options, lambda _: None)
+    best = cheapest_uniform(job)
     t = FixedType.parse(best["name"].removeprefix("uniform "))
     w, i = t.width, t.integer
     assert best["met_calibration"]
     narrower = {k: w - 1 for k in (5, 6)}
-    assert not any(job._uniform_meets(narrower).values())
+    assert not any(uniform_meets(job, narrower).values())
     assert i in (5, 6)
 
 
@@ -166,10 +170,10 @@ def test_parallel_metrics_come_back_in_order(iris_model):
     """With two workers, a batch split into one task per worker gives the serial metrics in the
     candidates' order (an odd batch of distinct metrics, so a mix-up would show)."""
     from tuner.evaluate import Evaluator
-    from tuner.tune import _Job
+    from tuner.job import TuningJob
 
     model, x, y, _ = iris_model
-    job = _Job(model, x, y, OPTIONS, lambda _: None)
+    job = TuningJob(model, x, y, OPTIONS, lambda _: None)
     graphs = [job.evaluator.graph(job.start(f)) for f in range(5)]
     serial = job.evaluator.metrics(graphs)
     assert len(set(serial)) > 2

@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         from csim.hls_tool import find_tool
 
         find_tool(args.hls_tool)  # before seconds of loading
+    from emulation.files import prepare_folder
+
+    prepare_folder(args.output_dir)  # before the C++ is built, not after
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
     out_dir: Path = args.output_dir

@@ -23,6 +23,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         "YAML (which then also serves as the config)",
     )
     p.add_argument(
+        "-c",
         "--config",
         metavar="CFG",
         help="hls4ml config YAML (HLSConfig or a whole project file); optional when MODEL is a "
@@ -104,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
 
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
+    from emulation.files import prepare_folder
+
+    prepare_folder(args.output.parent)
+    if args.trace is not None:
+        prepare_folder(args.trace, "trace")
     em = EmulatedModel(model, config)
     if args.trace is not None:
         traces = em.trace(X)

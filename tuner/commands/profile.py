@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="input samples (.npy, .npz, .dat or .csv); adds the activations figure",
     )
     p.add_argument(
+        "-c",
         "--config",
         metavar="CFG",
         help="hls4ml config YAML (HLSConfig or a project file): draw its types as grey boxes",
@@ -109,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
             )
         X = load_data(args.data, expected_shape=model.input_shape)
         profiles.append(activations_profile(model, X, config))
+    from emulation.files import prepare_folder
+
+    prepare_folder(args.output)
     written = []
     for profile in profiles:
         fig = plot_profile(profile, args.plot)

@@ -67,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from reports.tuning import write_report
 
     tuning = read_tuning(args.tuning)
+    from emulation.files import prepare_folder
+
     folder = args.output if args.output is not None else args.tuning.parent / "report"
+    prepare_folder(folder, "report")
     for path in write_report(tuning, folder).values():
         print(path)
     return 0

@@ -9,8 +9,20 @@ from importlib import resources
 from pathlib import Path
 
 from emulation.errors import ConfigError
+from tuner.cost import OBJECTIVES
 
-EXAMPLE_OUTPUT = Path("configs") / "example"
+# where --example writes unless -o says otherwise: a fresh folder per run, never the example
+# results the repository ships in configs/example
+EXAMPLE_OUTPUT = Path("aptune-out") / "example"
+
+
+def fresh_folder(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... : the first that does not exist yet."""
+    k, folder = 1, base
+    while folder.exists():
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("model", nargs="?", help="Keras model (.keras, .h5, .json) or project .yml")
-    p.add_argument("--example", action="store_true", help="tune the built-in digits example")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="tune the built-in digits example (into a fresh aptune-out/example folder)",
+    )
     p.add_argument("--data", help="inputs: .npy, .npz[:name], .dat or .csv")
     p.add_argument("--labels", help="class labels (ids or one-hot) for --metric accuracy")
     p.add_argument("--weights", help="weights .h5 for a .json architecture")
@@ -35,13 +51,43 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agreement: top class equals float Keras (default); accuracy: against --labels; "
         "mae/mse: against the float outputs",
     )
-    p.add_argument("--target", type=float, help="bound on the metric (agreement: 0.99)")
+    p.add_argument(
+        "--target",
+        type=float,
+        help="bound on the metric (default: agreement 0.99, accuracy the float accuracy "
+        "- 0.01; mae and mse have no default: give one)",
+    )
     p.add_argument("--max-drop", type=float, help="accuracy: largest drop from float accuracy")
-    p.add_argument("--objective", choices=("bops", "ebops", "dsp", "lut"), default="bops")
-    p.add_argument("--jobs", type=int, default=1, help="parallel emulator workers (-1: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the calibration/validation split")
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=OBJECTIVES[0],
+        help="hardware figure to minimise (luteq: LUT + 55 x DSP, the default)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop the search after SECONDS and keep its best so far (default: no limit)",
+    )
+    p.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="confidence with which a share target must hold on calibration data (default 0.95)",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, help="parallel emulator workers (-1: all; default 1)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the calibration/validation split (default 0)"
+    )
     p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
-    p.add_argument("-o", "--output", help="YAML to write (default configs/recommended.yml)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="YAML to write (default configs/recommended.yml; tuning.json goes beside it)",
+    )
     p.add_argument("--project", action="store_true", help="write a whole hls4ml project file")
     p.add_argument("--report", help="folder for the HTML tuning report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -59,9 +105,10 @@ def _example_paths() -> tuple[Path, Path, Path]:
 
 def run(args: argparse.Namespace) -> int:
     from emulation.data import load_data, load_labels
+    from emulation.files import FileSet
     from emulation.keras_io import load
     from tuner.metrics import Target
-    from tuner.outputs import write_outputs, write_tuning_json
+    from tuner.outputs import new_run_id, stage_outputs
     from tuner.progress import SearchProgress
     from tuner.summary import print_summary
     from tuner.tune import TuneOptions, tune
@@ -71,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--example tunes the built-in model; drop MODEL and --data")
         model_path, data_path, labels_path = _example_paths()
         args.labels = args.labels or str(labels_path)
-        output = Path(args.output) if args.output else EXAMPLE_OUTPUT / "recommended.yml"
-        args.report = args.report or str(EXAMPLE_OUTPUT / "report")
+        folder = fresh_folder(EXAMPLE_OUTPUT)
+        output = Path(args.output) if args.output else folder / "recommended.yml"
+        args.report = args.report or str(output.parent / "report")
         args.verify_csim = True
     else:
         if not args.model:
@@ -93,32 +141,66 @@ def run(args: argparse.Namespace) -> int:
         n_out = int(model.output_shape[-1])
         labels = load_labels(args.labels, len(x), n_classes=max(n_out, 2))
     target = Target(args.metric, args.target, args.max_drop)
-    options = TuneOptions(target=target, objective=args.objective, jobs=args.jobs, seed=args.seed)
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ConfigError(f"--time-limit must be a positive number of seconds: {args.time_limit}")
+    if not 0 < args.confidence < 1:
+        raise ConfigError(f"--confidence must be between 0 and 1 (e.g. 0.95): {args.confidence}")
+    options = TuneOptions(
+        target=target,
+        objective=args.objective,
+        jobs=args.jobs,
+        seed=args.seed,
+        confidence=args.confidence,
+        time_limit=args.time_limit,
+    )
 
-    with SearchProgress(enabled=not args.json) as progress:
+    # every output location is proven writable before the search, not after it
+    from emulation.files import prepare_folder
+
+    folders = [output.parent, *([Path(args.report)] if args.report else [])]
+    created = [f for f in dict.fromkeys(folders) if prepare_folder(f)]
+
+    with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
         result = tune(model, x, labels, options, progress=progress)
 
     result.model = str(model_path)
-    # written at once, so an interrupted verification or report still leaves the result
-    paths = write_outputs(result, model_path, output, project=args.project, weights=args.weights)
+    result.run = new_run_id()
     code = 0
-    if args.verify_csim and result.result["met"]:
-        from tuner.verify import verify_csim
+    try:
+        # verification and report first, then every output of the run is replaced at once:
+        # an interrupt until the last rename leaves the previous set untouched
+        if args.verify_csim and result.result["met"]:
+            from tuner.verify import verify_csim
 
-        resolved = target.resolve(result.float_reference.get("accuracy"))
-        code = verify_csim(result, model, x, labels, resolved)
-    if args.report:
-        from reports.tuning import write_report
-        from tuner.report_data import add_profiles
+            resolved = target.resolve(result.float_reference.get("accuracy"))
+            code = verify_csim(result, model, x, labels, resolved)
+        report: dict[str, str] = {}
+        if args.report:
+            from reports.tuning import report_files
+            from tuner.report_data import add_profiles
 
-        result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
-        paths.update(write_report(result.to_dict(), Path(args.report)))
-    if result.csim is not None or result.profiles is not None:
-        paths["tuning.json"] = write_tuning_json(result, output.parent)
+            result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
+            report = report_files(result.to_dict())
+        with FileSet() as files:
+            paths = stage_outputs(
+                files, result, model_path, output, project=args.project, model=model
+            )
+            for name, text in report.items():
+                paths[name] = files.write_text(Path(args.report) / name, text)
+            files.commit()
+    except KeyboardInterrupt:
+        print(
+            "aptune: interrupted before the outputs were written; every earlier output is "
+            "left as it was",
+            file=sys.stderr,
+        )
+        return 130
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, default=str))
     else:
         print_summary(result.to_dict(), paths, sys.stdout)
+        for folder in created:
+            print(f"created folder {folder}")
     if result.interrupted:
         print(
             "aptune: interrupted; the best config so far and the trajectory are saved",
