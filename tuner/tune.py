@@ -82,6 +82,7 @@ class TuneResult:
     profiles: dict | None = None
     model: str = ""
     timed_out: bool = False
+    judged: int = 0  # distinct candidates judged in all (the progress count): range rule too
     run: str = ""  # the run's name, also in the first line of the config it wrote
     config_left: str = ""  # an earlier run's config left at -o when this run wrote none
 
@@ -272,6 +273,7 @@ def tune(
         timed_out=result.timed_out,
         seconds=time.perf_counter() - started,
         evaluations_per_second=n_eval / search_seconds if search_seconds > 0 else 0.0,
+        judged=job.evaluator.judged_count,
     )
 
 
