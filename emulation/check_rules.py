@@ -83,9 +83,17 @@ def fix_key(layer: str, key: str, value: Any) -> str:
 
 
 def fitting(t: FixedType, max_abs: float) -> FixedType:
-    """``t`` with enough integer bits for ``max_abs`` and the same fractional bits."""
-    need = math.floor(math.log2(max_abs)) + 1 + int(t.signed) if max_abs > 0 else 1
-    integer = max(t.integer, need)
+    """``t`` with enough integer bits that its largest value reaches ``max_abs``, the same
+    fractional bits, and at least one integer bit more than ``t``.
+
+    Only called for a value that overflowed ``t``: one just below a power of two can round up
+    past the top, and counting its integer bits alone would suggest ``t`` itself.
+    """
+    s = int(t.signed)
+    need = math.floor(math.log2(max_abs)) + 1 + s if max_abs > 0 else 1
+    if 2.0 ** (need - s) - t.lsb < max_abs:  # the largest value with ``need`` bits
+        need += 1
+    integer = max(t.integer + 1, need)
     return dataclasses.replace(t, width=t.fractional + integer, integer=integer)
 
 
@@ -335,8 +343,10 @@ def _weight_findings(graph: Graph) -> list[Finding]:
                 within = not wraps and excess < t.lsb
                 severity = "error" if wraps else "note" if within else "warning"
                 what = "wrap around (sign flips)" if wraps else "saturate"
+                fix = fix_precision(node.name, var, fitting(t, largest).to_hls())
                 if within:
                     what += f", by less than one LSB ({excess:g} < {t.lsb:g})"
+                    fix = f"harmless (no larger than a rounding error); to silence it: {fix}"
                 out.append(
                     Finding(
                         severity,
@@ -345,7 +355,7 @@ def _weight_findings(graph: Graph) -> list[Finding]:
                         f"{key}_t {t.to_hls()} holds [{t.min:g}, {t.max:g}] but the largest "
                         f"|{key}| is {largest:g}: {int(overflow.sum())} of {raw.size} values "
                         + what,
-                        fix_precision(node.name, var, fitting(t, largest).to_hls()),
+                        fix,
                         point=f"{node.name}.{key}_t",
                     )
                 )

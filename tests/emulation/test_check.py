@@ -213,6 +213,21 @@ def test_saturating_by_less_than_one_lsb_is_a_note(small_weights):
     assert f.severity == "note" and "by less than one LSB (1 < 2)" in f.message
 
 
+def test_bias_just_below_the_top_never_gets_its_own_type_as_fix():
+    """A bias of 3.99 in ap_fixed<8,3,AP_RND,AP_SAT> (max 3.96875) rounds up past the top: the
+    old fix "fitted" it to the same ap_fixed<8,3>; the fix must name a type that holds it."""
+    import keras
+
+    inp = keras.Input((2,), name="x")
+    model = keras.Model(inp, keras.layers.Dense(2, name="d")(inp))
+    model.get_layer("d").set_weights([np.eye(2, dtype=np.float32), np.array([3.99, 0.5])])
+    current = "ap_fixed<8,3,AP_RND,AP_SAT>"
+    cfg = {"Model": BASE, "LayerName": {"d": {"Precision": {"bias": current}}}}
+    [f] = _codes(check(model, cfg), "weight-overflow")
+    assert f.severity == "note" and "ap_fixed<8,3," not in f.fix
+    assert "bias: ap_fixed<9,4,AP_RND,AP_SAT>" in f.fix
+
+
 def test_weights_rounded_to_zero(small_weights):
     """An LSB of 1/16 truncates the 7 small weights to zero: warning."""
     cfg = {"Model": BASE, "LayerName": {"d": {"Precision": {"weight": "ap_fixed<8,4>"}}}}
