@@ -104,7 +104,7 @@ def check(
     findings = config_findings(cfg, graph, model) + graph_findings(cfg, graph)
     data = None
     if X is not None:
-        data, more = data_findings(cfg, graph, model, X, float_outputs, agreement)
+        data, more = data_findings(cfg, graph, model, X, float_outputs, agreement, findings)
         findings += more
     order = {s: -i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: order[f.severity])  # stable: errors first, then model order

@@ -297,6 +297,35 @@ def test_agreement_bound_is_a_parameter(mlp):
     assert f"lose {agreement + 0.01:.0%} agreement" in f.message
 
 
+def test_agreement_far_below_the_bound_is_an_error(mlp):
+    """87.5 % agreement (one sample in eight changes class) is an error, as anything below
+    `ERROR_AGREEMENT`; 90.6 %, below 99 % but above that, stays a warning."""
+    from emulation.check_data import ERROR_AGREEMENT
+
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    severity = {}
+    for t in ("ap_ufixed<1,0>", "ap_ufixed<2,0>"):
+        result = check(mlp, _safe(sig={"Precision": {"result": t}}), x)
+        [f] = _codes(result, "agreement")
+        severity[t] = (result.data["agreement"], f.severity)
+    assert severity["ap_ufixed<1,0>"] == (0.875, "error") and ERROR_AGREEMENT == 0.90
+    assert severity["ap_ufixed<2,0>"][1] == "warning"
+
+
+def test_agreement_fix_refers_only_to_findings_that_exist(mlp):
+    """With no other finding, the fix names the first layer losing agreement, not "the
+    findings above"; with an overflow, it names that overflow."""
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    alone = check(mlp, _safe(sig={"Precision": {"result": "ap_ufixed<2,0>"}}), x)
+    assert [f.code for f in alone.findings] == ["agreement"]
+    [f] = alone.findings
+    assert "above" not in f.fix and "softmax" not in f.fix and "overflow" not in f.fix
+    assert "sig" in f.fix
+    wraps = check(mlp, _safe(dense1={"Precision": {"result": "ap_fixed<6,2>"}}), x)
+    [f] = _codes(wraps, "agreement")
+    assert "overflow (dense1" in f.fix and "softmax" not in f.fix
+
+
 def test_first_loss_is_the_layer_whose_types_fail(mlp):
     """A coarse sigmoid result (after a clean dense1) is the first layer losing agreement."""
     x = np.random.default_rng(0).normal(size=(64, 6)) * 4
@@ -304,6 +333,18 @@ def test_first_loss_is_the_layer_whose_types_fail(mlp):
     result = check(mlp, cfg, x)
     assert not result.data["first_overflow"]
     assert result.data["agreement"] < 0.99 and result.data["first_loss"] == "sig"
+
+
+def test_first_loss_when_wide_types_miss_the_bound_too():
+    """40 samples with a near-tie: the all-wide reference reaches only 97.5 %, yet d2's
+    ap_fixed<5,4> (62.5 %) is still named, against the level the reference reaches."""
+    from tests.csim.small_models import CONFIG, small_inputs, small_model
+
+    layers = {**CONFIG["LayerName"], "d2": {"Precision": {"result": "ap_fixed<5,4>"}}}
+    result = check(small_model(), {**CONFIG, "LayerName": layers}, small_inputs(40))
+    assert result.data["first_loss"] == "d2"
+    [f] = _codes(result, "agreement")
+    assert "lose 97.5% (what wide types reach) agreement" in f.message and "d2" in f.fix
 
 
 def test_identical_output_rows_make_the_agreement_an_error(mlp):
