@@ -23,6 +23,7 @@ __all__ = [
     "fitting",
     "fix_precision",
     "graph_findings",
+    "narrow_softmax_input",
     "type_source",
 ]
 
@@ -248,6 +249,14 @@ def _reuse_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
     return out
 
 
+def narrow_softmax_input(data_t: FixedType, exp_size: int) -> FixedType:
+    """The data-free softmax input: at most 6 integer bits, an exp-table index step of 1/32."""
+    from emulation.layers.softmax import ceillog2
+
+    integer = min(6, ceillog2(exp_size) + int(data_t.signed) - 5)
+    return FixedType(max(16, integer + 10), integer)
+
+
 def _softmax_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
     from emulation.layers.softmax import ceillog2, softmax_sizes
 
@@ -302,9 +311,7 @@ def _softmax_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
             continue
         feeder = node.inputs[0]
         origin = type_source(cfg, graph.node(feeder), "result_t") if feeder else "default"
-        s = int(data_t.signed)
-        integer = min(6, bits + s - 5)  # an index step of 1/32
-        suggested = FixedType(max(16, integer + 10), integer)
+        suggested = narrow_softmax_input(data_t, exp_size)
         severity = "error" if step >= _STEP_ERROR else "warning"
         consequence = (
             "every output row is (nearly) identical" if severity == "error" else "coarse outputs"
