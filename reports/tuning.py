@@ -163,7 +163,9 @@ def _headline(tuning: Data, target: Target) -> str:
             r = result["objective"] / entry["objective"]
             how = f"{1 / r:.1f}x cheaper than" if r < 1 else f"{r:.1f}x the cost of"
             parts.append(f"{how} {name}")
-    return text + (": " + ", ".join(parts) if parts else "") + "."
+    text += (": " + ", ".join(parts) if parts else "") + "."
+    # met with a caveat (e.g. missed on validation data): the tuner's own words say which
+    return text + (f" {str(result['reason']).rstrip('.')}." if result.get("reason") else "")
 
 
 def _detail(label: str, name: str) -> str:
@@ -356,7 +358,8 @@ def _tradeoff_section(tuning: Data) -> Raw:
             "the baselines and the result",
             "Every candidate the search evaluated, measured on the calibration data it searched "
             "on (the validation figures are in the summary). Filled points meet the target, "
-            "hollow ones miss it; further left is cheaper.",
+            "hollow ones miss it, crosses met the metric but were refused (the legend gives the "
+            "most common reason); further left is cheaper.",
         ),
         _cost_table(tuning),
     )

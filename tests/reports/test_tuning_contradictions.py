@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from matplotlib.colors import same_color
 
 from reports.plots import GID_OVERFLOW_NOTE, OVERFLOW_COLOR
 from reports.tuning import summary_markdown, tuning_html
-from tests.reports.tuning_data import full_record
+from reports.tuning_plots import GID_CANDIDATES, plot_tradeoff
+from tests.reports.tuning_data import full_record, tuning_record
+
+REASON = "warning softmax-resolution at dense_3_softmax"
 
 
 @pytest.fixture
@@ -99,3 +103,64 @@ def test_no_data_overflow_means_no_red_anywhere(figures):
         if "recommended config" in alt:
             assert _red(fig) == {}, alt
     assert "Overflows on validation data: none." in summary_markdown(record)
+
+
+# -------------------------------------------------------------------- 2: refused runs
+def _refused_record() -> dict:
+    """A failed run: every candidate above the target met the metric and was refused."""
+    record = tuning_record(met=False)
+    for c in record["candidates"]:
+        if c["metric"] >= 0.99:
+            c["met"], c["refused"] = False, REASON
+        else:
+            c["refused"] = ""
+    record["result"]["reason"] = (
+        f"9 candidate(s) met agreement >= 0.99 and were refused (most often, 9 times: {REASON})"
+    )
+    return record
+
+
+def test_refused_candidates_are_crosses_with_the_reason_in_the_legend():
+    """Refused candidates are drawn as crosses, not hollow 'misses it' circles; the legend
+    says they met the metric and gives the most common reason."""
+    record = _refused_record()
+    fig = plot_tradeoff(record)
+    ax = fig.axes[0]
+    crosses = hollow = 0
+    for coll in ax.collections:
+        if not (coll.get_gid() or "").startswith(GID_CANDIDATES):
+            continue
+        n = len(coll.get_offsets())
+        marker = coll.get_paths()[0]
+        if (coll.get_gid() or "").endswith(":refused"):
+            crosses += n
+            assert len(marker.vertices) == 4  # the 'x' marker: two strokes
+            assert all(y >= 0.99 for _, y in np.asarray(coll.get_offsets()))
+        else:
+            hollow += sum(same_color(f, "white") for f in coll.get_facecolors())
+    assert crosses == sum(bool(c["refused"]) for c in record["candidates"]) == 9
+    assert hollow == 5  # only the ones that really missed the metric
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"cross: met the metric, refused (9): {REASON}" in legend
+    assert "9 met the metric but were refused" in ax.get_title(loc="left")
+    box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1  # the long reason fits
+
+
+def test_headline_of_a_refused_run_gives_the_tuners_reason(figures):
+    """The headline uses result['reason'] (why they were refused), not the best metric."""
+    record = _refused_record()
+    page = tuning_html(record)
+    headline = re.search(r"<p class='headline'>(.*?)</p>", page).group(1)
+    assert "were refused" in headline and REASON in headline
+    assert "best agreement seen" not in headline
+    assert "crosses met the metric but were refused" in _section(page, "tradeoff")
+
+
+def test_headline_of_a_met_run_with_a_caveat_gives_the_reason():
+    """A result met with a reason (missed on validation data) says why in the headline."""
+    record = tuning_record(validation=0.985)
+    record["result"]["reason"] = "met on calibration data, but 0.9850 misses it: give more data"
+    page = tuning_html(record)
+    headline = re.search(r"<p class='headline'>(.*?)</p>", page).group(1)
+    assert "0.9850 misses it: give more data." in headline
