@@ -7,7 +7,8 @@
 - `plot_tradeoff`: the metric against the cost of every evaluated candidate, coloured by the
   search phase (filled: meets the target, hollow: misses it, a cross: met the metric but was
   refused, with the most common reason in the legend), the target as a dashed line, and the
-  three baselines and the recommended config marked and labelled.
+  three baselines and the recommended config marked and labelled; errors (mae, mse) spanning
+  decades on a log axis.
 
 Both return a `matplotlib.figure.Figure` built with the object API (no pyplot, no global state)
 and never modify their input. Artists that tests look for carry a ``gid`` (the ``GID_*``
@@ -479,6 +480,8 @@ def plot_tradeoff(tuning: Data) -> Figure:
         ax.xaxis.set_major_formatter(FuncFormatter(_si))
     if window is not None:
         ax.set_ylim(*window)
+    elif _log_metric(target, finite):
+        ax.set_yscale("log")  # errors spanning decades: a linear axis squashes all but one
     if target.is_share:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{100 * v:.4g} %"))
     better = "higher is better" if target.higher_is_better else "lower is better"
@@ -491,6 +494,14 @@ def plot_tradeoff(tuning: Data) -> Figure:
     _tradeoff_legend(fig, tuning, phases, marked, floor is not None and _any_below(metrics, floor))
     place_labels(fig, ax, labels)
     return fig
+
+
+def _log_metric(target: Target, values: Sequence[float]) -> bool:
+    """An error metric (mae, mse) whose positive values span more than a decade."""
+    shown = list(values) + ([target.bound] if target.bound is not None else [])
+    if target.metric not in ("mae", "mse") or not shown or min(shown) <= 0:
+        return False
+    return max(shown) / min(shown) > 10
 
 
 def refusal_reason(candidates: Sequence[Data]) -> tuple[int, str]:

@@ -164,3 +164,51 @@ def test_headline_of_a_met_run_with_a_caveat_gives_the_reason():
     page = tuning_html(record)
     headline = re.search(r"<p class='headline'>(.*?)</p>", page).group(1)
     assert "0.9850 misses it: give more data." in headline
+
+
+# ------------------------------------------------------------------ 5: error metrics
+def _mae_record(values: list[float]) -> dict:
+    record = tuning_record(met=False)
+    record["target"] = "mae <= 0.02"
+    for c, v in zip(record["candidates"], values, strict=True):
+        c["metric"], c["met"] = v, v <= 0.02
+    for key, v in (("hls4ml_default", 0.012), ("cheapest_uniform", 0.02)):
+        record["baselines"][key]["metric_calibration"] = v
+    return record
+
+
+def test_mae_spanning_decades_is_on_a_log_axis():
+    """Jet-like mae values (0.004 to 3): a log y axis whose range shows both ends, so the
+    candidates near the target are not squashed against zero."""
+    values = [3.0, 1.2, 0.5, 0.2, 0.05, 0.03, 0.019, 0.015, 0.012, 0.01, 0.008, 0.006, 0.005, 0.004]
+    ax = plot_tradeoff(_mae_record(values)).axes[0]
+    assert ax.get_yscale() == "log"
+    low, high = ax.get_ylim()
+    assert 0 < low <= 0.004 and high >= 3.0
+    assert "mae" in ax.get_ylabel()
+
+
+def test_mae_within_a_decade_stays_linear():
+    """Errors within one decade keep a linear axis."""
+    values = [
+        0.03,
+        0.025,
+        0.02,
+        0.018,
+        0.015,
+        0.012,
+        0.01,
+        0.01,
+        0.011,
+        0.013,
+        0.014,
+        0.016,
+        0.02,
+        0.02,
+    ]
+    assert plot_tradeoff(_mae_record(values)).axes[0].get_yscale() == "linear"
+
+
+def test_accuracy_is_never_on_a_log_axis():
+    """A share metric keeps its zoomed linear window."""
+    assert plot_tradeoff(tuning_record()).axes[0].get_yscale() == "linear"
