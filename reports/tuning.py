@@ -472,7 +472,9 @@ def _types_section(tuning: Data) -> Raw:
     columns = [c for c in _TYPE_COLUMNS if any(c in d for d in per_layer.values())] + others
     order = [x for x in layer_order(tuning) if x in per_layer]
     order += sorted(set(per_layer) - set(order))
-    rows = [[layer] + [per_layer[layer].get(c, "") for c in columns] for layer in order]
+    rows = [
+        [layer] + [html.breakable(per_layer[layer].get(c, "")) for c in columns] for layer in order
+    ]
     header = ["layer"] + [c.removesuffix("_t") if c in _TYPE_COLUMNS else c for c in columns]
     what = (
         "The recommended config's types"

@@ -212,3 +212,20 @@ def test_mae_within_a_decade_stays_linear():
 def test_accuracy_is_never_on_a_log_axis():
     """A share metric keeps its zoomed linear window."""
     assert plot_tradeoff(tuning_record()).axes[0].get_yscale() == "linear"
+
+
+# ------------------------------------------------------------------------ 3: wide tables
+def test_type_cells_wrap_between_fields_and_no_rule_forbids_wrapping(figures):
+    """Long types break after their commas, and no style rule keeps table cells or code on
+    one line (nowrap is what pushed exp_table_t past 1280 px); the browser test measures."""
+    from reports.html import CSS
+
+    record = tuning_record()
+    record["result"]["types"]["softmax.exp_table_t"] = "ap_fixed<18,8,AP_RND,AP_SAT>"
+    types = _section(tuning_html(record), "types")
+    assert ">ap_fixed&lt;18,<wbr>8,<wbr>AP_RND,<wbr>AP_SAT&gt;<" in types
+    for rule in re.findall(r"([^{}]+)\{([^}]*)\}", CSS):
+        selectors, body = rule
+        if "nowrap" in body:
+            assert all("num" in s for s in selectors.split(",")), selectors
+    assert re.search(r"\.types td[^{]*\{[^}]*overflow-wrap: anywhere", CSS)
