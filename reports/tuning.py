@@ -11,7 +11,8 @@ against the three baselines; the recommended bits per layer; metric against cost
 candidate; weight and activation profiles under hls4ml's default and the recommended config
 (when recorded); the overflows on validation data; the C-simulation comparison (when
 recorded); and the types per layer. Figures are in :mod:`reports.tuning_plots`, HTML pieces
-in :mod:`reports.html`.
+in :mod:`reports.html`; the overflows every part shows come from one source,
+:mod:`reports.tuning_overflows`, so the profiles, the Overflows section and ``summary.md`` agree.
 """
 
 from __future__ import annotations
