@@ -75,7 +75,8 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
 
 def test_cures_act_where_the_refusal_names(wide_logits):
     """A softmax refusal grows that softmax's table; a wrap at a searched point adds one
-    integer bit there and nowhere else; a refusal with no local cure gives None."""
+    integer bit there and nowhere else; weights rounding to zero get four fractional bits
+    there; a refusal with no local cure gives None."""
     from tuner.job import TuningJob
     from tuner.space import Point
 
@@ -96,7 +97,12 @@ def test_cures_act_where_the_refusal_names(wide_logits):
     feeder = Point("logits", "result_t")
     norm = job.cures(start, Refusal("wrap", "softmax.inp_norm_t", "..."))
     assert norm[feeder].integer == start[feeder].integer + 1
-    assert job.cures(start, Refusal("weight-zeroed", "hidden", "...")) is None
+    zeroed = job.cures(start, Refusal("weight-zeroed", "hidden", "..."))
+    w = Point("hidden", "weight_t")
+    assert zeroed[w].fractional == start[w].fractional + 4
+    assert zeroed[w].integer == start[w].integer
+    assert {p for p in start.points() if zeroed[p] != start[p]} <= {w, Point("hidden", "bias_t")}
+    assert job.cures(start, Refusal("tie", "softmax", "...")) is None
 
 
 def test_a_search_stopped_at_once_recommends_the_cheapest_baseline(wide_logits):
