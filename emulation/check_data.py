@@ -4,7 +4,7 @@ top-class agreement with float Keras, and the first layer whose types lose it.""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,10 +14,13 @@ from emulation.check_rules import TABLE_KEYS, fitting, fix_precision
 from emulation.fixed import Overflow
 from emulation.graph import Graph
 
-__all__ = ["AGREEMENT", "data_findings"]
+__all__ = ["AGREEMENT", "ERROR_AGREEMENT", "data_findings"]
 
-#: Top-class agreement with float Keras below which the config is reported.
+#: Top-class agreement with float Keras below which the config is reported (a warning).
 AGREEMENT = 0.99
+#: Below this agreement (one sample in ten changes class) the finding is an error, whatever the
+#: bound: such a config is broken, not merely short of a target.
+ERROR_AGREEMENT = 0.90
 #: Samples used to find the first layer that loses the agreement (one emulation per step).
 _LOCALISE_SAMPLES = 2000
 #: Wide types of the reference the config is compared with: every product keeps its bits.
@@ -39,7 +42,14 @@ def data_findings(
     X: Any,
     float_outputs: Any,
     bound: float | None,
+    earlier: Sequence[Finding] = (),
 ) -> tuple[dict[str, Any], list[Finding]]:
+    """Overflow findings per cast point and, below ``bound``, the agreement finding.
+
+    The agreement finding is a warning, an error below `ERROR_AGREEMENT` or when every output
+    row is identical; its fix names the findings (``earlier`` ones and the overflows) that can
+    explain the loss, or, with none, the first layer whose own types lose it.
+    """
     from emulation.model import EmulatedModel, cast_type
 
     em = EmulatedModel.from_graph(graph)
@@ -98,26 +108,51 @@ def data_findings(
     agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
     data["agreement"] = agreement
     if bound is not None and agreement < bound:
-        data["first_loss"] = _first_loss(cfg, graph, model, X, ref, bound)
+        data["first_loss"], lost = _first_loss(cfg, graph, model, X, ref, bound)
         where = f"; the first overflow is at {first_overflow}" if first_overflow else ""
+        level = f"{bound:.0%}" if lost >= bound else f"{lost:.1%} (what wide types reach)"
         if data["first_loss"]:
             where += (
-                f"; the first layer whose own types lose {bound:.0%} agreement (the "
+                f"; the first layer whose own types lose {level} agreement (the "
                 f"config up to it, wide types after it) is {data['first_loss']}"
             )
         same = "; every output row is identical" if data["identical_rows"] else ""
+        broken = data["identical_rows"] or agreement < ERROR_AGREEMENT
         findings.append(
             Finding(
-                "error" if data["identical_rows"] else "warning",
+                "error" if broken else "warning",
                 "agreement",
                 graph.outputs[0],
                 f"the emulated C simulation agrees with float Keras on the top class for "
                 f"{agreement:.1%} of {y.shape[0]} samples{same}{where}",
-                "see the findings above (softmax input, overflows); `aptune tune` picks types "
-                "that meet an accuracy target",
+                _agreement_fix([*earlier, *findings], data["first_loss"], level),
             )
         )
     return data, findings
+
+
+def _agreement_fix(findings: Sequence[Finding], first_loss: str | None, level: str) -> str:
+    """What to look at for lost agreement: the findings that exist (every overflow, anything
+    else above a note), else the first losing layer; never findings that are not there."""
+    named: dict[str, list[str]] = {}
+    for f in findings:
+        if f.code == "overflow" or f.severity != "note":
+            layers = named.setdefault(f.code, [])
+            if f.layer and f.layer not in layers:
+                layers.append(f.layer)
+    tune = "`aptune tune` picks types that meet an accuracy target"
+    if named:
+        listed = ", ".join(f"{c} ({', '.join(ls)})" if ls else c for c, ls in named.items())
+        return f"see the findings above: {listed}; {tune}"
+    if first_loss:
+        return (
+            f"no other finding explains it: widen the types of {first_loss} (result, accum, "
+            f"weight, bias), the first layer that loses {level} agreement; {tune}"
+        )
+    return (
+        f"no other finding explains it, and no single layer could be named (on the first "
+        f"{_LOCALISE_SAMPLES} samples, or with a wide-type reference); {tune}"
+    )
 
 
 def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: int) -> dict:
@@ -159,27 +194,31 @@ def _agreement_with(cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.n
 
 def _first_loss(
     cfg: Mapping[str, Any], graph: Graph, model: Any, X: Any, ref: np.ndarray, bound: float
-) -> str | None:
+) -> tuple[str | None, float]:
     """The first layer whose own types lose the agreement ``bound``, by bisection over the
-    graph.
+    graph, and the agreement level it loses.
 
     The config is applied to the first k layers and wide types to the rest; the smallest k
-    whose agreement falls below the target names the layer. None when even the wide
-    reference misses the target, or the model cannot be converted that way.
+    whose agreement falls below the level names the layer. The level is ``bound``, or what
+    the all-wide reference reaches when that is lower (near-ties a fixed-point model cannot
+    call, on a small data set): the layer then is the one that loses more than those. None
+    when no layer loses it or the model cannot be converted that way.
     """
     x = np.asarray(X, dtype=np.float64)[:_LOCALISE_SAMPLES]
     r = ref[: len(x)]
+    level = bound
     try:
-        if _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r) < bound:
-            return None
+        level = min(bound, _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r))
+        if _agreement_with(cfg, model, x, r) >= level:
+            return None, level
         lo, hi = 0, len(graph.nodes)  # agreement holds with lo nodes kept, fails with hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
             config = _reference_config(cfg, graph, model, mid)
-            if _agreement_with(config, model, x, r) >= bound:
+            if _agreement_with(config, model, x, r) >= level:
                 lo = mid
             else:
                 hi = mid
     except (ValueError, KeyError, OSError):  # a reference hls4ml or the emulator refuses
-        return None
-    return graph.nodes[hi - 1].name
+        return None, level
+    return graph.nodes[hi - 1].name, level

@@ -23,6 +23,7 @@ __all__ = [
     "fitting",
     "fix_precision",
     "graph_findings",
+    "narrow_softmax_input",
     "type_source",
 ]
 
@@ -83,9 +84,17 @@ def fix_key(layer: str, key: str, value: Any) -> str:
 
 
 def fitting(t: FixedType, max_abs: float) -> FixedType:
-    """``t`` with enough integer bits for ``max_abs`` and the same fractional bits."""
-    need = math.floor(math.log2(max_abs)) + 1 + int(t.signed) if max_abs > 0 else 1
-    integer = max(t.integer, need)
+    """``t`` with enough integer bits that its largest value reaches ``max_abs``, the same
+    fractional bits, and at least one integer bit more than ``t``.
+
+    Only called for a value that overflowed ``t``: one just below a power of two can round up
+    past the top, and counting its integer bits alone would suggest ``t`` itself.
+    """
+    s = int(t.signed)
+    need = math.floor(math.log2(max_abs)) + 1 + s if max_abs > 0 else 1
+    if 2.0 ** (need - s) - t.lsb < max_abs:  # the largest value with ``need`` bits
+        need += 1
+    integer = max(t.integer + 1, need)
     return dataclasses.replace(t, width=t.fractional + integer, integer=integer)
 
 
@@ -240,6 +249,14 @@ def _reuse_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
     return out
 
 
+def narrow_softmax_input(data_t: FixedType, exp_size: int) -> FixedType:
+    """The data-free softmax input: at most 6 integer bits, an exp-table index step of 1/32."""
+    from emulation.layers.softmax import ceillog2
+
+    integer = min(6, ceillog2(exp_size) + int(data_t.signed) - 5)
+    return FixedType(max(16, integer + 10), integer)
+
+
 def _softmax_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
     from emulation.layers.softmax import ceillog2, softmax_sizes
 
@@ -294,9 +311,7 @@ def _softmax_findings(cfg: Mapping[str, Any], graph: Graph) -> list[Finding]:
             continue
         feeder = node.inputs[0]
         origin = type_source(cfg, graph.node(feeder), "result_t") if feeder else "default"
-        s = int(data_t.signed)
-        integer = min(6, bits + s - 5)  # an index step of 1/32
-        suggested = FixedType(max(16, integer + 10), integer)
+        suggested = narrow_softmax_input(data_t, exp_size)
         severity = "error" if step >= _STEP_ERROR else "warning"
         consequence = (
             "every output row is (nearly) identical" if severity == "error" else "coarse outputs"
@@ -335,8 +350,10 @@ def _weight_findings(graph: Graph) -> list[Finding]:
                 within = not wraps and excess < t.lsb
                 severity = "error" if wraps else "note" if within else "warning"
                 what = "wrap around (sign flips)" if wraps else "saturate"
+                fix = fix_precision(node.name, var, fitting(t, largest).to_hls())
                 if within:
                     what += f", by less than one LSB ({excess:g} < {t.lsb:g})"
+                    fix = f"harmless (no larger than a rounding error); to silence it: {fix}"
                 out.append(
                     Finding(
                         severity,
@@ -345,7 +362,7 @@ def _weight_findings(graph: Graph) -> list[Finding]:
                         f"{key}_t {t.to_hls()} holds [{t.min:g}, {t.max:g}] but the largest "
                         f"|{key}| is {largest:g}: {int(overflow.sum())} of {raw.size} values "
                         + what,
-                        fix_precision(node.name, var, fitting(t, largest).to_hls()),
+                        fix,
                         point=f"{node.name}.{key}_t",
                     )
                 )

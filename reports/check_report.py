@@ -277,7 +277,9 @@ def _findings_section(result: Data) -> Raw:
 def _types_section(result: Data) -> Raw:
     rows = []
     for row in result.get("layers") or []:
-        types = " ".join(f"{k}={v['type']}" for k, v in (row.get("types") or {}).items())
+        # one type a line, each breakable between its fields: the table stays in the page
+        items = (row.get("types") or {}).items()
+        types = Raw("<br>".join(html.breakable(f"{k}={v['type']}") for k, v in items))
         rows.append([row["name"], row["kind"], row.get("input_type") or "", types])
     table = html.table(["layer", "kind", "input", "types hls4ml will use"], rows, css_class="types")
     return html.section("types", "Types per layer", Raw(f"<div class='scroll'>{table}</div>"))

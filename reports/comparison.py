@@ -6,7 +6,8 @@ and figure can be regenerated from a saved result without Keras, hls4ml or a com
 - `comparison_table`: the compact three-way text table the ``aptune csim`` command prints;
 - `comparison_markdown`: the same as Markdown (``summary.md``);
 - `plot_comparison`: one figure, three panels: emulator vs C simulation in LSBs of the output
-  type, the error of each against float Keras, and the share of identical values per layer.
+  type, the error of each against float Keras (over the span that matters; the exact zeros
+  counted in the legend), and the share of identical values per layer.
 
 Figures use matplotlib's object API (no pyplot, no global state) and never modify the data.
 """
@@ -19,6 +20,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from emulation.errors import ConfigError
+from emulation.fixed import FixedType
 
 __all__ = [
     "CSIM_COLOR",
@@ -248,16 +252,43 @@ def _float_panel(ax: Any, data: Data) -> None:
         "emulator": {"color": EMULATOR_COLOR, "label": "emulator", "linewidth": 2.4},
         "csim": {"color": CSIM_COLOR, "label": "C simulation", "linewidth": 1.4, "linestyle": "--"},
     }
+    first = _useful_start(edges, counts, data.get("output_type"))
+    low = edges[first]
     for name, c in counts.items():
+        c = np.asarray(c, dtype=float)
+        n = int(c.sum()) + int(zeros.get(name, 0))
         style = dict(styles.get(name, {"label": name}))
-        style["label"] += f" ({zeros.get(name, 0)} exact)"
-        ax.stairs(np.asarray(c, dtype=float), edges, **style)
+        style["label"] += f": {zeros.get(name, 0):,} of {n:,} exactly 0 (identical, not drawn)"
+        below = int(c[:first].sum())
+        if below:
+            style["label"] += f", {below:,} below $2^{{{int(low)}}}$"
+        ax.stairs(c, edges, **style)
+    ax.set_xlim(low, edges[-1])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda k, _p: f"$2^{{{int(k)}}}$"))
     ax.set_xlabel("|error| (log2 bins)")
     ax.set_ylabel("output values")
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    # below the axes: the long labels would hide the bars
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     ax.set_ylim(0, None)
+
+
+def _useful_start(edges: np.ndarray, counts: Mapping[str, Any], output_type: Any) -> int:
+    """Index of the first log2 edge worth showing: errors far below the output's LSB (float
+    rounding, down to 2^-120) would leave the part that matters a sliver. The start is the
+    higher of the 1st percentile of the non-zero errors and the output type's LSB / 2^8."""
+    total = np.sum([np.asarray(c, dtype=float) for c in counts.values()], axis=0)
+    if not total.sum():
+        return 0
+    share = np.cumsum(total) / total.sum()
+    first = int(np.searchsorted(share, 0.01, side="left"))  # the bin holding the 1st percentile
+    try:
+        lsb_floor = -FixedType.parse(str(output_type)).fractional - 8
+    except ConfigError:  # no or unknown output type: the percentile alone
+        lsb_floor = None
+    if lsb_floor is not None:
+        first = max(first, int(np.searchsorted(edges, lsb_floor, side="right")) - 1)
+    return min(max(first, 0), len(edges) - 2)
 
 
 def _layer_panel(ax: Any, data: Data) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CSS",
     "Raw",
+    "breakable",
     "escape",
     "figure",
     "figure_link",
@@ -116,6 +117,12 @@ def table(
     )
 
 
+def breakable(text: Any) -> Raw:
+    """``text`` escaped, with a line-break opportunity after each comma and before each space:
+    a long type (``ap_fixed<18,8,AP_RND,AP_SAT>``) wraps between its fields, not mid-word."""
+    return Raw(escape(text).replace(",", ",<wbr>"))
+
+
 def section(ident: str, title: str, *parts: Any) -> Raw:
     """``<section id=ident>`` with a heading; string parts become paragraphs, `Raw` stays."""
     body = [f'<section id="{escape(ident)}"><h2>{escape(title)}</h2>']
@@ -181,8 +188,11 @@ td.num { white-space: nowrap; }
 tr.ours td { background: #ebf4ff; font-weight: 600; }
 tr.bad td { color: var(--bad); }
 code, .types td { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px;
-                  white-space: nowrap; }
+                  overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; }
+table.types, #findings table { width: 100%; }
 .types th, .types td { padding: 5px 8px; }
+.types td { overflow-wrap: anywhere; }
 .types td:first-child { font-family: inherit; font-weight: 600; font-size: 14px; }
 .scroll { overflow-x: auto; }
 .good { color: var(--good); } .bad { color: var(--bad); }

@@ -11,7 +11,8 @@ against the three baselines; the recommended bits per layer; metric against cost
 candidate; weight and activation profiles under hls4ml's default and the recommended config
 (when recorded); the overflows on validation data; the C-simulation comparison (when
 recorded); and the types per layer. Figures are in :mod:`reports.tuning_plots`, HTML pieces
-in :mod:`reports.html`.
+in :mod:`reports.html`; the overflows every part shows come from one source,
+:mod:`reports.tuning_overflows`, so the profiles, the Overflows section and ``summary.md`` agree.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from typing import Any
 
 from emulation.errors import DataError
 from emulation.files import atomic_write_text
-from emulation.fixed import FixedType, Overflow
 from reports import html
 from reports.html import Raw
+from reports.tuning_overflows import overflow_rows, overflow_section, with_recorded_overflows
 from reports.tuning_plots import (
     BASELINES,
     Target,
@@ -163,7 +164,9 @@ def _headline(tuning: Data, target: Target) -> str:
             r = result["objective"] / entry["objective"]
             how = f"{1 / r:.1f}x cheaper than" if r < 1 else f"{r:.1f}x the cost of"
             parts.append(f"{how} {name}")
-    return text + (": " + ", ".join(parts) if parts else "") + "."
+    text += (": " + ", ".join(parts) if parts else "") + "."
+    # met with a caveat (e.g. missed on validation data): the tuner's own words say which
+    return text + (f" {str(result['reason']).rstrip('.')}." if result.get("reason") else "")
 
 
 def _detail(label: str, name: str) -> str:
@@ -356,7 +359,8 @@ def _tradeoff_section(tuning: Data) -> Raw:
             "the baselines and the result",
             "Every candidate the search evaluated, measured on the calibration data it searched "
             "on (the validation figures are in the summary). Filled points meet the target, "
-            "hollow ones miss it; further left is cheaper.",
+            "hollow ones miss it, crosses met the metric but were refused (the legend gives the "
+            "most common reason); further left is cheaper.",
         ),
         _cost_table(tuning),
     )
@@ -371,15 +375,19 @@ def _profiles_section(tuning: Data) -> Raw | None:
     titles = {"default": "hls4ml default config", "recommended": "recommended config"}
     parts: list[Any] = [
         "Distribution of every weight and layer output on a log2 axis; grey boxes are the "
-        "configured types (LSB to largest value), red marks values that overflow them. Before "
-        "and after share one horizontal range per kind."
+        "configured types (LSB to largest value), red marks values that overflow them (for "
+        "the recommended config, the points of the Overflows section, counted on the "
+        "validation data). Before and after share one horizontal range per kind."
     ]
     for kind in ("weights", "activations"):
         drawn = []
         for which, title in titles.items():
             data = (profiles.get(which) or {}).get(kind)
             if data:
-                drawn.append((title, plot_profile(Profile.from_dict(data), "boxplot")))
+                profile = with_recorded_overflows(
+                    Profile.from_dict(data), tuning, which == "recommended"
+                )
+                drawn.append((title, plot_profile(profile, "boxplot")))
         _share_x([fig for _, fig in drawn])
         for title, fig in drawn:
             parts.append(Raw(f"<h3>{html.escape(kind.capitalize())}: {html.escape(title)}</h3>"))
@@ -396,72 +404,6 @@ def _share_x(figures: list[Any]) -> None:
     hi = max(ax.get_xlim()[1] for ax in axes)
     for ax in axes:
         ax.set_xlim(lo, hi)
-
-
-def _overflow_rows(tuning: Data) -> list[list[Any]]:
-    types = _types(tuning)
-    ranges = (tuning.get("ranges") or {}).get("max_abs") or {}
-    rows = []
-    for point, o in (tuning["result"].get("overflows") or {}).items():
-        if not o.get("count"):
-            continue
-        text = types.get(point)
-        t = FixedType.parse(text) if text else None
-        if t is None:
-            mode, largest_ok = "not tuned", "-"
-        else:
-            mode = "wraps" if t.overflow is Overflow.WRAP else "saturates"
-            largest_ok = f"{t.max:g}"
-        rows.append(
-            [
-                point,
-                text or "-",
-                Raw(f"<span class='{'bad' if mode == 'wraps' else ''}'>{mode}</span>"),
-                f"{o['count']:,} of {o.get('total', 0):,}",
-                _pct(float(o.get("share", 0.0))),
-                f"{o.get('max_abs', float('nan')):.6g}",
-                largest_ok,
-                "-" if point not in ranges else f"{ranges[point]:.6g}",
-            ]
-        )
-    return rows
-
-
-def _overflow_section(tuning: Data) -> Raw:
-    result = tuning["result"]
-    n_val = (tuning.get("split") or {}).get("validation", "?")
-    if not result.get("met"):
-        return html.section("overflows", "Overflows", "Not measured: no candidate met the target.")
-    rows = _overflow_rows(tuning)
-    if not rows:
-        return html.section(
-            "overflows",
-            "Overflows",
-            f"No value overflowed any type of the recommended config on the {n_val} "
-            "validation samples.",
-        )
-    table = html.table(
-        [
-            "cast point",
-            "type",
-            "on overflow",
-            "values overflowed",
-            "share",
-            "largest |value|",
-            "type's largest value",
-            "largest |value| (calibration)",
-        ],
-        rows,
-        numeric=(3, 4, 5, 6, 7),
-    )
-    return html.section(
-        "overflows",
-        "Overflows",
-        f"Cast points of the recommended config where values did not fit, counted by the "
-        f"emulator on the {n_val} validation samples. Saturating types clip rare large values "
-        "on purpose; a wrapping type that overflows flips the sign of its value.",
-        Raw(f"<div class='scroll'>{table}</div>"),
-    )
 
 
 def _csim_section(tuning: Data, target: Target) -> Raw | None:
@@ -531,7 +473,9 @@ def _types_section(tuning: Data) -> Raw:
     columns = [c for c in _TYPE_COLUMNS if any(c in d for d in per_layer.values())] + others
     order = [x for x in layer_order(tuning) if x in per_layer]
     order += sorted(set(per_layer) - set(order))
-    rows = [[layer] + [per_layer[layer].get(c, "") for c in columns] for layer in order]
+    rows = [
+        [layer] + [html.breakable(per_layer[layer].get(c, "")) for c in columns] for layer in order
+    ]
     header = ["layer"] + [c.removesuffix("_t") if c in _TYPE_COLUMNS else c for c in columns]
     what = (
         "The recommended config's types"
@@ -557,7 +501,7 @@ def tuning_html(tuning: Data) -> str:
         ("precision", "Precision", _precision_section(tuning)),
         ("tradeoff", "Metric vs cost", _tradeoff_section(tuning)),
         ("profiles", "Profiles", _profiles_section(tuning)),
-        ("overflows", "Overflows", _overflow_section(tuning)),
+        ("overflows", "Overflows", overflow_section(tuning)),
         ("csim", "C simulation", _csim_section(tuning, target)),
         ("types", "Types", _types_section(tuning)),
     ]
@@ -590,7 +534,7 @@ def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
         out.append("| " + " | ".join(_plain(c) for c in row) + " |")
     out.append("")
     if result.get("met"):
-        over = _overflow_rows(tuning)
+        over = overflow_rows(tuning)
         if over:
             listed = ", ".join(f"{r[0]} {r[3]} ({_plain(r[2])})" for r in over)
             out.append(f"- Overflows on validation data: {listed}.")

@@ -5,8 +5,10 @@
   left of the point (its top bit, the sign, darker), the fractional part right of it; so a bar
   reads like the bits of the number itself.
 - `plot_tradeoff`: the metric against the cost of every evaluated candidate, coloured by the
-  search phase (filled: meets the target, hollow: misses it), the target as a dashed line, and
-  the three baselines and the recommended config marked and labelled.
+  search phase (filled: meets the target, hollow: misses it, a cross: met the metric but was
+  refused, with the most common reason in the legend), the target as a dashed line, and the
+  three baselines and the recommended config marked and labelled; errors (mae, mse) spanning
+  decades on a log axis.
 
 Both return a `matplotlib.figure.Figure` built with the object API (no pyplot, no global state)
 and never modify their input. Artists that tests look for carry a ``gid`` (the ``GID_*``
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from emulation.fixed import FixedType
+from reports.plot_labels import BASELINE_COLOR as _BASELINE_COLOR
+from reports.plot_labels import RESULT_COLOR as _RESULT_COLOR
+from reports.plot_labels import place_labels
 
 __all__ = [
     "BASELINES",
@@ -44,6 +50,7 @@ __all__ = [
     "parse_target",
     "plot_precision",
     "plot_tradeoff",
+    "refusal_reason",
 ]
 
 Data = Mapping[str, Any]
@@ -67,9 +74,7 @@ PHASE_COLORS = {
 }
 _OTHER_PHASE = "#a0aec0"
 _SIGN, _INTEGER, _FRACTION = "#1f3f66", "#3b7dc4", "#9ecae1"
-_RESULT_COLOR = "#c53030"
 _BASELINE_MARKERS = {"hls4ml_default": "s", "cheapest_uniform": "D", "range_rule": "^"}
-_BASELINE_COLOR = "#1a202c"
 _BASELINE_FACE = "#fefcbf"
 
 # Width of one monospace character at 8.5 pt, and of the precision chart's axes, in inches.
@@ -371,9 +376,13 @@ def plot_tradeoff(tuning: Data) -> Figure:
         ha="left",
     )
     split = tuning.get("split") or {}
+    n_refused = sum(bool(c.get("refused")) for c in candidates)
+    result = tuning.get("result") or {}
     ax.set_title(
         f"{len(candidates)} candidates; {target.metric} measured on the "
-        f"{split.get('calibration', '?')} calibration samples the search used",
+        f"{split.get('calibration', '?')} calibration samples the search used"
+        + (f"; {n_refused} met the metric but were refused" if n_refused else "")
+        + ("" if result.get("met") or not result.get("reason") else f"\n{result['reason']}"),
         fontsize=9.5,
         color="#4a5568",
         loc="left",
@@ -390,29 +399,30 @@ def plot_tradeoff(tuning: Data) -> Figure:
         below = values < floor
         return np.where(below, floor, values), below
 
-    # Candidates: one collection per phase, hollow when they miss the target.
+    # Candidates: one collection per phase and marker, hollow when they miss the target, a
+    # cross when they met the metric but were refused (a hollow circle would say "missed").
     phases = list(dict.fromkeys(c["phase"] for c in candidates))
     for phase in phases:
         group = [c for c in candidates if c["phase"] == phase]
         x = np.array([float(c["cost"]) for c in group])
         y, below = shown(np.array([float(c["metric"]) for c in group]))
         met = np.array([bool(c["met"]) for c in group])
+        refused = np.array([bool(c.get("refused")) for c in group])
         colour = PHASE_COLORS.get(phase, _OTHER_PHASE)
-        # Two collections per phase at most: circles, and triangles for clipped points.
-        for marker, keep in (("o", ~below), ("v", below)):
+        for marker, keep in (("o", ~below & ~refused), ("x", ~below & refused), ("v", below)):
             if not keep.any():
                 continue
             start = phase == "start"  # one point, often under later ones: draw it on top
             ax.scatter(
                 x[keep],
                 y[keep],
-                s=70 if start else 34,
+                s=(70 if start else 34) * (1.4 if marker == "x" else 1),
                 marker=marker,
-                c=[colour if m else "white" for m in met[keep]],
-                edgecolors=colour,
-                linewidths=1.3,
+                c=[colour if m or marker == "x" else "white" for m in met[keep]],
+                edgecolors=None if marker == "x" else colour,
+                linewidths=1.6 if marker == "x" else 1.3,
                 zorder=4 if start else 3,
-                gid=f"{GID_CANDIDATES}:{phase}",
+                gid=f"{GID_CANDIDATES}:{phase}" + (":refused" if marker == "x" else ""),
             )
     if target.bound is not None:
         ax.axhline(
@@ -470,6 +480,8 @@ def plot_tradeoff(tuning: Data) -> Figure:
         ax.xaxis.set_major_formatter(FuncFormatter(_si))
     if window is not None:
         ax.set_ylim(*window)
+    elif _log_metric(target, finite):
+        ax.set_yscale("log")  # errors spanning decades: a linear axis squashes all but one
     if target.is_share:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{100 * v:.4g} %"))
     better = "higher is better" if target.higher_is_better else "lower is better"
@@ -480,88 +492,25 @@ def plot_tradeoff(tuning: Data) -> Figure:
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     _tradeoff_legend(fig, tuning, phases, marked, floor is not None and _any_below(metrics, floor))
-    _place_labels(fig, ax, labels)
+    place_labels(fig, ax, labels)
     return fig
 
 
-# Where a label may go relative to its marker: offset in points, alignment.
-_LABEL_SPOTS = [
-    (dx * r, dy * r, ha, va)
-    for r in (1.0, 2.2, 3.6)
-    for dx, dy, ha, va in (
-        (10, 10, "left", "bottom"),
-        (-10, 10, "right", "bottom"),
-        (10, -10, "left", "top"),
-        (-10, -10, "right", "top"),
-        (0, 14, "center", "bottom"),
-        (0, -14, "center", "top"),
-        (14, 0, "left", "center"),
-        (-14, 0, "right", "center"),
-    )
-]
+def _log_metric(target: Target, values: Sequence[float]) -> bool:
+    """An error metric (mae, mse) whose positive values span more than a decade."""
+    shown = list(values) + ([target.bound] if target.bound is not None else [])
+    if target.metric not in ("mae", "mse") or not shown or min(shown) <= 0:
+        return False
+    return max(shown) / min(shown) > 10
 
 
-def _place_labels(fig: Figure, ax: Any, labels: Sequence[tuple]) -> None:
-    """Annotate each marked point where its label hides the fewest points and other labels.
-
-    The figure is drawn once first so that constrained layout has fixed the axes; labels are
-    kept out of the layout so placing them moves nothing.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    if not labels:
-        return
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    frame = ax.get_window_extent(renderer)
-    points = np.concatenate(
-        [c.get_offsets() for c in ax.collections] + [np.array([[x, y] for x, y, *_ in labels])]
-    )
-    dots = ax.transData.transform(np.asarray(points, dtype=float))
-    taken: list[Any] = []
-    for x, y, text, is_result, _key in labels:
-        style = {
-            "fontsize": 9.5 if is_result else 9,
-            "fontweight": "bold" if is_result else "normal",
-            "color": _RESULT_COLOR if is_result else _BASELINE_COLOR,
-            "zorder": 6,
-            "bbox": {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#cbd5e0", "lw": 0.6},
-            "annotation_clip": False,
-        }
-        best, best_score = None, math.inf
-        for rank, (dx, dy, ha, va) in enumerate(_LABEL_SPOTS):
-            ann = ax.annotate(
-                text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, **style
-            )
-            box = ann.get_window_extent(renderer).expanded(1.08, 1.15)
-            inside = (
-                (dots[:, 0] >= box.x0)
-                & (dots[:, 0] <= box.x1)
-                & (dots[:, 1] >= box.y0)
-                & (dots[:, 1] <= box.y1)
-            )
-            outside = box.x0 < frame.x0 or box.x1 > frame.x1 or box.y0 < frame.y0
-            outside = outside or box.y1 > frame.y1
-            clash = sum(box.overlaps(t) for t in taken)
-            score = 3 * int(inside.sum()) + 40 * clash + 25 * outside + 0.2 * rank
-            ann.remove()
-            if score < best_score:
-                best, best_score = (dx, dy, ha, va), score
-        dx, dy, ha, va = best
-        far = abs(dx) > 15 or abs(dy) > 15
-        ann = ax.annotate(
-            text,
-            (x, y),
-            xytext=(dx, dy),
-            textcoords="offset points",
-            ha=ha,
-            va=va,
-            arrowprops={"arrowstyle": "-", "color": "#718096", "lw": 0.8} if far else None,
-            **style,
-        )
-        ann.set_in_layout(False)
-        taken.append(ann.get_window_extent(renderer))
+def refusal_reason(candidates: Sequence[Data]) -> tuple[int, str]:
+    """How many candidates were refused, and the most common reason (shortened)."""
+    reasons = [str(c["refused"]) for c in candidates if c.get("refused")]
+    if not reasons:
+        return 0, ""
+    top = Counter(reasons).most_common(1)[0][0]
+    return len(reasons), top if len(top) <= 60 else top[:59] + "\u2026"
 
 
 def _lead(x: float) -> int:
@@ -592,6 +541,14 @@ def _tradeoff_legend(
             "hollow: misses it",
         ),
     ]
+    n_refused, reason = refusal_reason(tuning.get("candidates") or [])
+    if n_refused:
+        handles.append(
+            (
+                Line2D([], [], marker="x", linestyle="none", color="#4a5568", mew=1.6),
+                f"cross: met the metric, refused ({n_refused}): {reason}",
+            )
+        )
     if clipped:
         handles.append(
             (
@@ -631,7 +588,7 @@ def _tradeoff_legend(
         [h for h, _ in handles],
         [t for _, t in handles],
         loc="outside lower center",
-        ncols=4,
+        ncols=2 if n_refused else 4,  # room for the reason
         fontsize=9,
         frameon=False,
     )

@@ -10,10 +10,12 @@ while every type grew to 24 fractional bits); the move that does is local:
   index type is what limits the table;
 - ``wrap`` or ``saturation`` at a searched point: one integer bit more there; at a stable
   softmax's ``inp_norm_t`` (``x_max - x``): one integer bit more on the softmax's input;
-- ``weight-overflow``: one integer bit more on that layer's weights and biases.
+- ``weight-overflow``: one integer bit more on that layer's weights and biases;
+- ``weight-zeroed`` (most of a layer's weights round to zero): four fractional bits more on its
+  weights and biases.
 
-Anything else (weights that round to zero, an accumulator) has no local cure: the refusal stands
-and the search treats the candidate as missing the target.
+Anything else (a tied top class, a finding of another kind) has no local cure: the refusal
+stands and the search treats the candidate as missing the target.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ __all__ = ["MAX_CURES", "MAX_TABLE", "Cures", "Refusal", "cure_until_clean", "re
 MAX_TABLE = 1 << 16
 # Cures tried in a row on one candidate before its refusal stands.
 MAX_CURES = 8
+# Fractional bits a layer's weights and biases gain when most of them round to zero (as
+# `aptune check` suggests; the descent takes back what the target does not need).
+ZEROED_BITS = 4
 # The exp-table step a start candidate gets: finer than `aptune check`'s warning (1/8), so
 # that near-tied logits (random or hard inputs) are told apart; `shrink_tables` takes back
 # what the target does not need.
@@ -73,6 +78,9 @@ class Cures:
         if refusal.code == "weight-overflow":
             points = [Point(refusal.at, t) for t in ("weight_t", "bias_t")]
             return _more_integer(c, [p for p in points if p in self.searched])
+        if refusal.code == "weight-zeroed":
+            points = [Point(refusal.at, t) for t in ("weight_t", "bias_t")]
+            return _more_fractional(c, [p for p in points if p in self.searched], ZEROED_BITS)
         if refusal.code in ("wrap", "saturation"):
             layer, _, type_name = refusal.at.rpartition(".")
             point = Point(layer, type_name)
@@ -111,6 +119,16 @@ class Cures:
         wider = FixedType(t.width + 2, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)
         sizes[layer] = grown
         return Candidate.of(c.type_map | {feeder: wider}, sizes)
+
+
+def _more_fractional(c: Candidate, points: list[Point], bits: int) -> Candidate | None:
+    """``bits`` fractional bits more at each of ``points``, integer bits kept."""
+    if not points:
+        return None
+    return c.with_types(
+        (p, FixedType(t.width + bits, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits))
+        for p, t in ((p, c[p]) for p in points)
+    )
 
 
 def _more_integer(c: Candidate, points: list[Point]) -> Candidate | None:

@@ -264,6 +264,11 @@ class Evaluator:
         met = self.target.met(m)
         return m, met, (self.config_flaw(cfg, graph) or overflow) if met else None
 
+    @property
+    def judged_count(self) -> int:
+        """Distinct candidates judged so far (what the progress display counts)."""
+        return len(self._judged)
+
     def judge(self, candidate: Candidate, phase: str = "baseline") -> Evaluation:
         """One candidate's `Evaluation`, as the search judges it (remembered)."""
         if candidate not in self._judged:

@@ -133,7 +133,13 @@ class TuningJob:
         if p.type_name in WEIGHT_VARIABLES:
             values = node.raw_weights.get(WEIGHT_VARIABLES[p.type_name])
             return None if values is None else float(np.max(np.abs(values), initial=0.0))
-        return self.ranges.max_abs.get(p.name)
+        observed = self.ranges.max_abs.get(p.name)
+        if node.kind == "Softmax" and p.type_name == "result_t" and observed is not None:
+            # a softmax output reaches 1 (one class dominating), whatever the wide config
+            # showed: its softmax may have collapsed to 1/n per class (hls4ml's default table
+            # is too coarse for a wide input), and a type fitted to 1/n wraps the top class
+            return 1.0
+        return observed
 
     def start(self, fractional: int) -> Candidate:
         """The range rule: integer bits from the observed ranges, ``fractional`` bits after."""

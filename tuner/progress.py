@@ -46,6 +46,7 @@ class SearchProgress:
         self.phase = "starting"
         self.best: float | None = None
         self.count = 0
+        self._seen: set = set()
         self._started = time.monotonic()
         self._last_line = (0, self._started)
         self._bar: tqdm | None = None
@@ -111,6 +112,12 @@ class SearchProgress:
         if event.phase and event.phase != self.phase and not self.phase.startswith("baseline"):
             # the search's own phases (start, sensitivity, descent, ...) ride on its evaluations
             self(event.phase)
+        # a candidate judged before (the range rule's, re-used by the search) counts once, as
+        # in the summary's "judged in all"
+        if event.candidate is not None:
+            if event.candidate in self._seen:
+                return
+            self._seen.add(event.candidate)
         self.count += 1
         if event.met and (self.best is None or event.cost < self.best):
             self.best = event.cost

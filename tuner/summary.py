@@ -84,9 +84,10 @@ def summary_lines(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[
             f"{csim['n_values']} output values {same} the emulator; "
             f"metric {csim['metric']:.4f}, {verdict}"
         )
+    judged = result.get("judged") or len(result["candidates"])
     lines.append(
-        f"{len(result['candidates'])} candidates in {result['seconds']:.1f} s "
-        f"({result['evaluations_per_second']:.1f} per second)"
+        f"{len(result['candidates'])} candidates searched, {judged} judged in all (the progress "
+        f"count) in {result['seconds']:.1f} s ({result['evaluations_per_second']:.1f} per second)"
     )
     lines += [f"wrote {p}" for p in paths.values()]
     if result.get("config_left"):

@@ -22,15 +22,15 @@ import numpy as np
 from emulation.errors import ConfigError
 from tuner.baselines import cheapest_uniform, range_rule, range_rule_fractional
 from tuner.cost import OBJECTIVES
-from tuner.job import TuningJob, hls4ml_default_config, table_range
+from tuner.job import TuningJob, hls4ml_default_config
 from tuner.metrics import Target
 from tuner.profile import WEIGHT_VARIABLES
+from tuner.refine import shrink_tables, table_layers, trim_accumulators
 from tuner.search import Evaluation, SearchResult, greedy_search
 from tuner.space import Candidate, wider
 
 __all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "tune"]
 
-SMALLEST_TABLE = 32
 # Bits added everywhere to the search's best when it misses on validation data.
 VALIDATION_WIDENINGS = 2
 
@@ -59,6 +59,10 @@ class TuneOptions:
     # seconds after which the search stops and keeps its best so far (None: no limit); the
     # baselines are measured after it
     time_limit: float | None = None
+    # after the descent, give accumulators fewer fractional bits than their products where the
+    # cost model says it pays (`tuner.refine.trim_accumulators`): each product then rounds on
+    # its own, and those candidates emulate several times slower, so it is asked for
+    search_accumulators: bool = False
 
 
 @dataclass
@@ -82,42 +86,12 @@ class TuneResult:
     profiles: dict | None = None
     model: str = ""
     timed_out: bool = False
+    judged: int = 0  # distinct candidates judged in all (the progress count): range rule too
     run: str = ""  # the run's name, also in the first line of the config it wrote
     config_left: str = ""  # an earlier run's config left at -o when this run wrote none
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def table_layers(job: TuningJob) -> list[str]:
-    """Layers whose ``TableSize`` the tuner lowers: sigmoid, tanh and the stable softmax."""
-    return [
-        n.name
-        for n in job.graph.nodes
-        if table_range(n, "table_t") is not None or table_range(n, "exp_table_t") is not None
-    ]
-
-
-def shrink_tables(result: SearchResult, layers: list[str], job: TuningJob) -> SearchResult:
-    """Halve each table (``TableSize``) while the target holds; the tables' own precision
-    was already searched with the other points."""
-    best = result.best
-    try:
-        for layer in layers:
-            sizes = dict(best.candidate.table_sizes)
-            size = int(sizes.get(layer, job.graph.node(layer).attrs.get("table_size", 1024)))
-            while size // 2 >= SMALLEST_TABLE:
-                sizes = dict(best.candidate.table_sizes) | {layer: size // 2}
-                trial = Candidate.of(best.candidate.type_map, sizes)
-                (ev,) = job.evaluator([trial], "tables")
-                result.evaluations.append(ev)
-                if not (ev.met and ev.key <= best.key):
-                    break
-                best, size = ev, size // 2
-    except KeyboardInterrupt:
-        result.interrupted = True
-    result.best = best
-    return result
 
 
 def _check(job: TuningJob, config: Mapping) -> dict:
@@ -227,6 +201,9 @@ def tune(
     if result.best is not None and not (result.interrupted or result.timed_out):
         notify("table sizes")
         result = shrink_tables(result, table_layers(job), job)
+        if options.search_accumulators:
+            notify("accumulators")
+            result = trim_accumulators(result, job)
     search_seconds = time.perf_counter() - started
     n_eval = len(result.evaluations)
 
@@ -272,6 +249,7 @@ def tune(
         timed_out=result.timed_out,
         seconds=time.perf_counter() - started,
         evaluations_per_second=n_eval / search_seconds if search_seconds > 0 else 0.0,
+        judged=job.evaluator.judged_count,
     )
 
 

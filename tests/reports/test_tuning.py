@@ -291,10 +291,10 @@ def test_html_header_shows_verdict_metric_cost_and_ratios(full_html):
 
 
 def test_html_types_table_lists_every_type(full_html):
-    """Every recommended type appears, escaped, in the types table."""
+    """Every recommended type appears, escaped (breakable after commas), in the types table."""
     types = full_html[full_html.index('id="types"') :]
     for text in tuning_record()["result"]["types"].values():
-        escaped = text.replace("<", "&lt;").replace(">", "&gt;")
+        escaped = text.replace("<", "&lt;").replace(">", "&gt;").replace(",", ",<wbr>")
         assert f">{escaped}<" in types, text
 
 

@@ -17,7 +17,7 @@ from reports.profiling import Profile, Row, summarize
 
 TYPES = {
     "fc1.accum_t": "ap_fixed<18,6>",
-    "fc1.bias_t": "ap_fixed<6,-1>",
+    "fc1.bias_t": "ap_fixed<6,-1,AP_RND,AP_SAT>",
     "fc1.result_t": "ap_fixed<10,4>",
     "fc1.weight_t": "ap_fixed<6,1>",
     "out.accum_t": "ap_fixed<16,7>",
@@ -179,19 +179,35 @@ def _profile(kind: str, types: dict[str, str], scale: float, overflowing: str | 
     return Profile(kind, source, tuple(rows), samples).to_dict()
 
 
+#: A bias of the recommended config that saturates only by rounding: 0.245 rounds to 0.25, one
+#: LSB past the largest value of ap_fixed<6,-1,AP_RND,AP_SAT> (0.2421875): a note, not red.
+ROUNDED_BIAS = np.array([0.1, -0.2, 0.245])
+
+
+def _rounded_bias_row() -> dict:
+    t = FixedType.parse(TYPES["fc1.bias_t"])
+    values = ROUNDED_BIAS
+    return Row("fc1/bias", "fc1", values.size, summarize(values), t, 1, 0.245).to_dict()
+
+
 def profiles() -> dict:
-    """Weights and activations profiles under the default and the recommended config."""
+    """Weights and activations profiles under the default and the recommended config.
+
+    The recommended ones count their own overflows on other samples (relu1: 5, where the
+    validation data saw 40; fc1 none, where it saw 3), and have `ROUNDED_BIAS`."""
     default_w = {"fc1/weight": "ap_fixed<16,6>", "out/weight": "ap_fixed<16,6>"}
     default_a = {n: "ap_fixed<16,6>" for n in ("fc1", "relu1", "out", "softmax")}
     rec_w = {"fc1/weight": TYPES["fc1.weight_t"], "out/weight": TYPES["out.weight_t"]}
     rec_a = {n: TYPES[f"{n}.result_t"] for n in ("fc1", "relu1", "out", "softmax")}
+    rec_weights = _profile("weights", rec_w, 0.3, "out/weight")
+    rec_weights["rows"].insert(1, _rounded_bias_row())
     return {
         "default": {
             "weights": _profile("weights", default_w, 0.3, None),
             "activations": _profile("activations", default_a, 2.0, None),
         },
         "recommended": {
-            "weights": _profile("weights", rec_w, 0.3, "out/weight"),
+            "weights": rec_weights,
             "activations": _profile("activations", rec_a, 2.0, "relu1"),
         },
     }

@@ -52,6 +52,16 @@ def test_warning_exits_0_but_1_with_strict(files, capsys):
     assert main(["check", files["model"], "-c", files["warn"], "--strict"]) == 1
 
 
+def test_agreement_far_below_99_percent_exits_1(files, tmp_path, capsys):
+    """A d2 result of ap_fixed<4,2> agrees with float Keras on 80 % of the samples: an error
+    and exit 1 (it used to be a warning and exit 0)."""
+    layers = {**CONFIG["LayerName"], "d2": {"Precision": {"result": "ap_fixed<4,2>"}}}
+    bad = write_config({**CONFIG, "LayerName": layers}, tmp_path / "bad.yml")
+    code = main(["check", files["model"], "-c", str(bad), "--data", files["x"]])
+    out = capsys.readouterr().out
+    assert code == 1 and "ERROR [sm] the emulated C simulation agrees" in out
+
+
 def test_json_output_with_data(files, capsys):
     """--json --data prints the plain result with overflow points and the agreement."""
     code = main(["check", files["model"], "-c", files["clean"], "--data", files["x"], "--json"])

@@ -75,7 +75,8 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
 
 def test_cures_act_where_the_refusal_names(wide_logits):
     """A softmax refusal grows that softmax's table; a wrap at a searched point adds one
-    integer bit there and nowhere else; a refusal with no local cure gives None."""
+    integer bit there and nowhere else; weights rounding to zero get four fractional bits
+    there; a refusal with no local cure gives None."""
     from tuner.job import TuningJob
     from tuner.space import Point
 
@@ -96,7 +97,12 @@ def test_cures_act_where_the_refusal_names(wide_logits):
     feeder = Point("logits", "result_t")
     norm = job.cures(start, Refusal("wrap", "softmax.inp_norm_t", "..."))
     assert norm[feeder].integer == start[feeder].integer + 1
-    assert job.cures(start, Refusal("weight-zeroed", "hidden", "...")) is None
+    zeroed = job.cures(start, Refusal("weight-zeroed", "hidden", "..."))
+    w = Point("hidden", "weight_t")
+    assert zeroed[w].fractional == start[w].fractional + 4
+    assert zeroed[w].integer == start[w].integer
+    assert {p for p in start.points() if zeroed[p] != start[p]} <= {w, Point("hidden", "bias_t")}
+    assert job.cures(start, Refusal("tie", "softmax", "...")) is None
 
 
 def test_a_search_stopped_at_once_recommends_the_cheapest_baseline(wide_logits):
@@ -115,3 +121,30 @@ def test_a_search_stopped_at_once_recommends_the_cheapest_baseline(wide_logits):
     }
     assert final["objective"] == min(accepted.values())
     assert final["source"] == min(accepted, key=accepted.get)
+
+
+def test_a_softmax_output_type_holds_one_whatever_the_wide_config_showed():
+    """The ranges come from a wide config whose softmax may collapse to 1/n per class (close
+    logits into hls4ml's default table; the jet Conv2D tagger: every candidate's top class
+    wrapped to the bottom, agreement 0); a softmax output reaches 1, and its type must hold it."""
+    import keras
+
+    from tuner.job import TuningJob
+    from tuner.space import Point
+
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [
+            keras.Input((8,), name="x"),
+            keras.layers.Dense(5, name="logits"),
+            keras.layers.Activation("softmax", name="softmax"),
+        ]
+    )
+    w, b = model.get_layer("logits").get_weights()
+    model.get_layer("logits").set_weights([w * 0.2, b])  # logits within about +-1
+    x = np.random.default_rng(3).normal(size=(1500, 8))
+    job = TuningJob(model, x, None, OPTIONS, lambda _: None)
+    observed = job.ranges.max_abs["softmax.result_t"]
+    t = job.start(10)[Point("softmax", "result_t")]
+    assert observed < 0.5, "the wide config's softmax did not collapse: the test is too tame"
+    assert t.max >= 1.0

@@ -57,3 +57,21 @@ def test_a_terminal_bar_moves_while_a_candidate_runs_and_shows_the_time_left():
     assert len(after) > len(before)
     assert "best cost 42" in after and "left" in after
     assert ": :" not in after
+
+
+def test_the_progress_count_is_the_summarys_judged_count(iris_model):
+    """What the bar counted is what the summary reports as judged in all (a candidate judged
+    twice, by the range rule and again by the search, counts once in both)."""
+    from tuner.metrics import Target
+    from tuner.summary import summary_lines
+    from tuner.tune import TuneOptions, tune
+
+    model, x, _, _ = iris_model
+    out = io.StringIO()
+    with SearchProgress(stream=out) as progress:
+        result = tune(model, x, None, TuneOptions(target=Target("agreement", 0.9)), progress)
+    last = out.getvalue().splitlines()[-1]
+    assert last.split("] done: ")[1].startswith(f"{result.judged} candidates")
+    assert result.judged >= len(result.candidates) > 0
+    summary = "\n".join(summary_lines(result.to_dict(), {}))
+    assert f"{result.judged} judged in all" in summary

@@ -84,3 +84,43 @@ def test_hls4ml_convert_reads_the_project_file_from_the_folder_it_was_written_in
     build = subprocess.run(["bash", "build_lib.sh"], cwd=prj, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-2000:]
     assert list(prj.glob("firmware/myproject-*.so"))
+
+
+def _workflow_lines() -> list[str]:
+    """The commands of the README's workflow section, as written."""
+    from tests.conftest import REPO
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("## The workflow", 1)[1]
+    block = section.split("```", 2)[1]
+    return [ln.split("#", 1)[0].strip() for ln in block.strip().splitlines() if ln.strip()]
+
+
+def test_the_readme_workflow_runs_as_written(iris_model, tmp_path):
+    """Each line of the README's workflow, in one folder holding model.keras, X.npy and
+    y.npy (the iris model; 1,500 noisy copies of its samples, enough to prove 0.99): every
+    command exits 0, and the project hls4ml writes compiles."""
+    import shlex
+
+    _, x, y, path = iris_model
+    shutil.copy(path, tmp_path / "model.keras")
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(x), 1500)
+    np.save(tmp_path / "X.npy", x[idx] + rng.normal(0, 0.05, (1500, x.shape[1])))
+    np.save(tmp_path / "y.npy", y[idx])
+    lines = _workflow_lines()
+    assert [ln.split()[0] for ln in lines] == ["aptune", "aptune", "hls4ml"], lines
+    for line in lines:
+        tool, *args = shlex.split(line)
+        run = subprocess.run(
+            [*(APTUNE if tool == "aptune" else HLS4ML), *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=ENV,
+        )
+        assert run.returncode == 0, f"{line}: {run.stdout[-1500:]} {run.stderr[-1500:]}"
+    assert (tmp_path / "report" / "report.html").exists()
+    prj = next(tmp_path.glob("configs/*_prj"))
+    build = subprocess.run(["bash", "build_lib.sh"], cwd=prj, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]

@@ -77,6 +77,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="confidence with which a share target must hold on calibration data (default 0.95)",
     )
     p.add_argument(
+        "--accumulators",
+        action="store_true",
+        help="also search the accumulators' fractional bits after the descent (products then "
+        "round one by one, as the C++ casts them; slower candidates)",
+    )
+    p.add_argument(
         "--jobs", type=int, default=1, help="parallel emulator workers (-1: all; default 1)"
     )
     p.add_argument(
@@ -152,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         confidence=args.confidence,
         time_limit=args.time_limit,
+        search_accumulators=args.accumulators,
     )
 
     # every output location is proven writable before the search, not after it
