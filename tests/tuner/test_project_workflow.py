@@ -24,9 +24,7 @@ APTUNE = [sys.executable, "-c", "from tuner.cli import main; raise SystemExit(ma
 
 
 def _model(kind: str, iris_model, folder: Path) -> tuple[Path, np.ndarray]:
-    model, x, _, path = iris_model
-    if kind == "keras":
-        return Path(shutil.copy(path, folder / "iris.keras")), x
+    model, x, _, _ = iris_model
     if kind == "h5":
         model.save(folder / "iris.h5")
         return folder / "iris.h5", x
