@@ -171,7 +171,13 @@ class TuningJob:
                 feeder_t = types.get(Point(node.inputs[0], "result_t"))
                 if feeder_t is not None and node.kind == "Softmax":
                     default = int(node.attrs.get("exp_table_size", 1024))
-                    sizes[node.name] = resolving_table(feeder_t, default)
+                    size = resolving_table(feeder_t, default)
+                    # hls4ml shrinks a table past 2^W of its inverse table's type: ask for
+                    # no more, so that the config says what the firmware gets
+                    inv_t = types.get(Point(node.name, "inv_table_t"))
+                    if inv_t is not None:
+                        size = min(size, max(default, 1 << inv_t.width))
+                    sizes[node.name] = size
         return sizes
 
     def cured_start(self, fractional: int) -> Candidate:

@@ -98,16 +98,20 @@ def _check(job: TuningJob, config: Mapping) -> dict:
     """`aptune check` on the written config with the validation data: counts and every
     finding above a note. The agreement finding uses the tuning target when that is an
     agreement (another metric was what the user asked for)."""
+    import warnings
+
     from emulation.check import check
 
     target = job.target
-    result = check(
-        job.model,
-        config,
-        job.ref_val.x,
-        job.ref_val.y_float,
-        agreement=target.bound if target.metric == "agreement" else None,
-    )
+    with warnings.catch_warnings():  # hls4ml's conversion notes are not the user's business
+        warnings.simplefilter("ignore")
+        result = check(
+            job.model,
+            config,
+            job.ref_val.x,
+            job.ref_val.y_float,
+            agreement=target.bound if target.metric == "agreement" else None,
+        )
     return {
         "counts": result.counts(),
         "findings": [asdict(f) for f in result.findings if f.severity != "note"],
