@@ -27,7 +27,15 @@ from emulation.fixed import FixedType
 from emulation.graph import Graph
 from tuner.space import Candidate, Point
 
-__all__ = ["MAX_CURES", "MAX_TABLE", "Cures", "Refusal", "cure_until_clean", "resolving_table"]
+__all__ = [
+    "MAX_CURES",
+    "MAX_TABLE",
+    "MISS",
+    "Cures",
+    "Refusal",
+    "cure_until_clean",
+    "resolving_table",
+]
 
 # hls4ml's largest softmax table (it caps the exp table at 2^16 entries).
 MAX_TABLE = 1 << 16
@@ -64,6 +72,11 @@ class Refusal:
         return self.text
 
 
+# Not a refusal: the metric missed. Its cure is the softmax tables (`Cures._larger_tables`),
+# tried before bits are added everywhere.
+MISS = Refusal("metric-miss", "", "the metric misses the target")
+
+
 class Cures:
     """Maps a `Refusal` of a candidate to the candidate with the local cure applied."""
 
@@ -73,6 +86,8 @@ class Cures:
 
     def __call__(self, c: Candidate, refusal: Refusal) -> Candidate | None:
         """The cured candidate, or None when nothing local cures ``refusal``."""
+        if refusal.code == MISS.code:
+            return self._larger_tables(c)
         if refusal.code == "softmax-resolution":
             return self._larger_table(c, refusal.at)
         if refusal.code == "weight-overflow":
@@ -89,6 +104,17 @@ class Cures:
             if type_name == "inp_norm_t":
                 return _more_integer(c, [p for p in [self._feeder(layer)] if p in self.searched])
         return None
+
+    def _larger_tables(self, c: Candidate) -> Candidate | None:
+        """Every stable softmax's table 4x larger (where it can grow): near-tied logits that
+        the table cannot tell apart limit the metric whatever the other types."""
+        grown = c
+        for node in self.graph.nodes:
+            if node.kind == "Softmax" and node.attrs.get("implementation", "stable") == "stable":
+                bigger = self._larger_table(grown, node.name)
+                if bigger is not None:
+                    grown = bigger
+        return None if grown == c else grown
 
     def _feeder(self, layer: str) -> Point | None:
         node = self.graph.node(layer)

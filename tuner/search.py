@@ -29,14 +29,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from emulation.fixed import FixedType
-from tuner.cures import MAX_CURES, Refusal
+from tuner.cures import MAX_CURES, MISS, Refusal
 from tuner.space import Candidate, Point, clipped, narrower, wider, with_fractional
 
 __all__ = ["REPAIR_PATIENCE", "Evaluation", "SearchResult", "greedy_search"]
 
 # Widenings everywhere in a row that may leave the metric no better before the repair stops:
 # past the point where rounding limits it, more bits only make candidates slower.
-REPAIR_PATIENCE = 2
+REPAIR_PATIENCE = 3
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,7 @@ def _settle(
     (ev,) = run([c], phase)
     cures = 0
     best_score, stale = ev.score, 0
+    tables_help = True
     while not ev.met:
         if ev.refusal is not None:
             cured = cure(ev.candidate, ev.refusal) if cure and cures < MAX_CURES else None
@@ -259,12 +260,23 @@ def _settle(
             cures += 1
             (ev,) = run([cured], "cure")
             continue
+        # a miss: larger softmax tables first (near-tied logits), while they help
+        grown = cure(ev.candidate, MISS) if cure and tables_help and cures < MAX_CURES else None
+        if grown is not None:
+            cures += 1
+            (trial,) = run([grown], "cure")
+            if trial.score > ev.score:
+                ev = trial
+                best_score = max(best_score, ev.score)
+                continue
+            tables_help = False
         if stale >= REPAIR_PATIENCE or all(ev.candidate[p].fractional >= max_f for p in points):
             return ev
         c = ev.candidate
         (ev,) = run([c.with_types((p, wider(c[p])) for p in points)], "repair")
         if ev.score > best_score:
-            best_score, stale = ev.score, 0
+            # more bits helped: a larger table may help again on top of them
+            best_score, stale, tables_help = ev.score, 0, True
         else:
             stale += 1
     return ev

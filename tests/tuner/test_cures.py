@@ -103,6 +103,12 @@ def test_cures_act_where_the_refusal_names(wide_logits):
     assert zeroed[w].integer == start[w].integer
     assert {p for p in start.points() if zeroed[p] != start[p]} <= {w, Point("hidden", "bias_t")}
     assert job.cures(start, Refusal("tie", "softmax", "...")) is None
+    # a plain miss: the softmax tables grow (near ties), nothing else changes
+    from tuner.cures import MISS
+
+    missed = job.cures(start, MISS)
+    assert dict(missed.table_sizes)["softmax"] == 4 * dict(start.table_sizes).get("softmax", 1024)
+    assert missed.type_map == start.type_map
 
 
 def test_a_search_stopped_at_once_recommends_the_cheapest_baseline(wide_logits):
