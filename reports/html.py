@@ -29,6 +29,7 @@ __all__ = [
     "figure_link",
     "figure_png",
     "page",
+    "percent",
     "section",
     "table",
 ]
@@ -115,6 +116,16 @@ def table(
         + "\n".join(body)
         + "</tbody></table>"
     )
+
+
+def percent(share: float) -> str:
+    """A share as a table percentage: never 0 % for a miss that happened, nor 100 % short of
+    all (clamped to 0.01-99.99 %), with a non-breaking space."""
+    if share <= 0:
+        return "0\u00a0%"
+    if share >= 1:
+        return "100\u00a0%"
+    return f"{min(max(100 * share, 0.01), 99.99):.2f}\u00a0%"
 
 
 def breakable(text: Any) -> Raw:

@@ -99,14 +99,6 @@ def _count(x: Any) -> str:
     return f"{x:,.0f}" if float(x).is_integer() or abs(x) >= 100 else f"{x:,.1f}"
 
 
-def _pct(share: float) -> str:
-    if share <= 0:
-        return "0\u00a0%"
-    if share >= 1:
-        return "100\u00a0%"
-    return f"{min(max(100 * share, 0.01), 99.99):.2f}\u00a0%"
-
-
 def _ratio(ours: float, theirs: float) -> str:
     """``"0.11x (9.3x cheaper)"`` for aptune's cost over a baseline's."""
     if _missing(ours) or _missing(theirs) or theirs <= 0:
@@ -252,7 +244,7 @@ def _header(tuning: Data, target: Target) -> Raw:
         facts.append((f"best {target.metric} seen", _metric(result.get("best_metric"), target)))
     accuracy = (tuning.get("float_reference") or {}).get("accuracy")
     if not _missing(accuracy):
-        facts.append(("float accuracy", _pct(accuracy)))
+        facts.append(("float accuracy", html.percent(accuracy)))
     facts.append(("candidates", f"{len(tuning['candidates'])}"))
     fact_html = "".join(
         f"<div class='fact'><div class='label'>{html.escape(k)}</div>"
@@ -451,7 +443,7 @@ def _csim_section(tuning: Data, target: Target) -> Raw | None:
 
 
 def _pct_or_dash(x: Any) -> str:
-    return "-" if _missing(x) else _pct(float(x))
+    return "-" if _missing(x) else html.percent(float(x))
 
 
 def _num_or_dash(x: Any) -> str:

@@ -133,14 +133,6 @@ def with_recorded_overflows(profile: Profile, tuning: Data, recommended: bool) -
     return replace(profile, rows=tuple(rows), other_overflows=other)
 
 
-def _pct(share: float) -> str:
-    if share <= 0:
-        return "0\u00a0%"
-    if share >= 1:
-        return "100\u00a0%"
-    return f"{min(max(100 * share, 0.01), 99.99):.2f}\u00a0%"
-
-
 def overflow_rows(tuning: Data) -> list[list[Any]]:
     """One table row per overflowed point: point, type, mode, count, share, largest values."""
     result = tuning["result"]
@@ -162,7 +154,7 @@ def overflow_rows(tuning: Data) -> list[list[Any]]:
                 text or "-",
                 Raw(f"<span class='{'' if mode == 'saturates' else 'bad'}'>{mode}</span>"),
                 f"{o.count:,} of {o.total:,}",
-                _pct(o.share),
+                html.percent(o.share),
                 f"{o.max_abs:.6g}",
                 largest_ok,
                 "-" if o.point not in ranges else f"{ranges[o.point]:.6g}",
