@@ -57,7 +57,8 @@ def _uniform_16_6_bops(case: Case) -> float:
     return network_cost(build_graph(model, cfg).nodes).bops
 
 
-def _run(case: Case, target: float, x: np.ndarray, hold: np.ndarray | None, tmp: Path) -> dict:
+def _run(case: Case, target: float, tmp: Path, held_out: bool) -> dict:
+    """One tune (and, with ``held_out``, one csim on ``tmp/hold.npy``); the table row."""
     out = tmp / f"{case.name}-{target}".replace(" ", "_")
     code, last, seconds = _aptune(
         "tune", str(case.model), "--data", str(tmp / "x.npy"), "--target", str(target),
@@ -83,7 +84,7 @@ def _run(case: Case, target: float, x: np.ndarray, hold: np.ndarray | None, tmp:
     row |= {"bops": final["cost"]["bops"], "ebops": final["cost"]["ebops"]}
     row |= {f"{k}_bops": b["cost"]["bops"] for k, b in base.items() if b}
     row["validation"] = final.get("metric_validation")
-    if hold is not None:
+    if held_out:
         code, last, _ = _aptune(
             "csim", str(case.model), "--config", str(out / "recommended.yml"),
             "--data", str(tmp / "hold.npy"), "--output-dir", str(out / "csim"), "--json",
@@ -142,7 +143,7 @@ def main() -> None:
                 np.save(tmp / "hold.npy", hold)
             u16 = _uniform_16_6_bops(case)
             for target in TARGETS:
-                row = _run(case, target, x, hold, tmp) | {"uniform_16_6_bops": u16}
+                row = _run(case, target, tmp, hold is not None) | {"uniform_16_6_bops": u16}
                 rows.append(row)
                 print(HEADER.splitlines()[0] if len(rows) == 1 else "", end="")
                 print("\n" + _fmt(row), flush=True)
