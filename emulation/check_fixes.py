@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from emulation import metrics
 from emulation.check_findings import Finding
 from emulation.check_rules import fix_key, fix_precision, graph_findings, narrow_softmax_input
 from emulation.fixed import FixedType, Overflow
@@ -171,7 +172,7 @@ def _try(
     y = trace.get(graph.outputs[0]) if len(graph.outputs) == 1 else None
     if ref is not None and y is not None:
         y = y.reshape(len(X), -1)
-        agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
+        agreement = metrics.agreement(y, ref)
     why = f"still {still[0].code}" if still else None
     return why, agreement, _wraps(graph, em.overflows)
 
