@@ -25,7 +25,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from emulation.errors import DataError
+from emulation.errors import ConfigError, DataError
 from emulation.files import atomic_write_text
 from emulation.metrics import Target
 from reports import html
@@ -65,6 +65,10 @@ def check_tuning(data: Any, source: str = "the data") -> Data:
         raise DataError(
             f"{source} is not a tuning record: missing {', '.join(map(repr, missing))}; {hint}"
         )
+    try:
+        Target.parse(data["target"])
+    except ConfigError as exc:
+        raise DataError(f"{source}: 'target': {exc}; {hint}") from exc
     result = data["result"]
     if not isinstance(result, Mapping) or "met" not in result:
         raise DataError(f"{source}: 'result' must be an object with 'met'; {hint}")

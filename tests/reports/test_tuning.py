@@ -390,6 +390,14 @@ def test_check_tuning_names_the_missing_keys():
         check_tuning({"target": "x", "baselines": {}, "candidates": []}, "t.json")
 
 
+def test_check_tuning_refuses_a_target_no_run_writes():
+    """A target string that `Target.parse` cannot read is refused, naming the file and why."""
+    record = tuning_record()
+    record["target"] = "f1 >= 0.5"
+    with pytest.raises(DataError, match=r"t\.json: 'target': unknown metric 'f1'"):
+        check_tuning(record, "t.json")
+
+
 def test_check_tuning_refuses_a_bad_candidate():
     """A candidate without its cost is refused, naming its index."""
     record = tuning_record()
