@@ -31,6 +31,7 @@ import numpy as np
 
 from csim.hls4ml_sim import compile_sim, find_gxx
 from csim.progress import Progress
+from emulation import metrics
 from emulation.config import read_config
 from emulation.data import load_labels
 from emulation.errors import ConfigError, DataError
@@ -185,19 +186,13 @@ def _jsonable(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ measures
-def _classes(y: np.ndarray) -> np.ndarray:
-    """Top class per sample; a single output is a binary decision at 0.5."""
-    return (y[:, 0] > 0.5).astype(np.int64) if y.shape[1] == 1 else np.argmax(y, axis=1)
-
-
 def _vs_float(side: np.ndarray, ref: np.ndarray, labels: np.ndarray | None) -> VsFloat:
     err = np.abs(side - ref)
-    cls = _classes(side)
     return VsFloat(
-        top_class_agreement=float(np.mean(cls == _classes(ref))),
+        top_class_agreement=metrics.agreement(side, ref),
         max_abs_error=float(err.max()),
         mean_abs_error=float(err.mean()),
-        accuracy=None if labels is None else float(np.mean(cls == labels)),
+        accuracy=None if labels is None else metrics.accuracy(side, labels),
     )
 
 
@@ -471,7 +466,7 @@ def compare(
         max_abs_difference=float(diff.max()),
         first_divergence=first,
         layers=layers,
-        float_accuracy=None if y is None else float(np.mean(_classes(ref) == y)),
+        float_accuracy=None if y is None else metrics.accuracy(ref, y),
         emulator=_vs_float(emu_out, ref, y),
         csim=_vs_float(sim_out, ref, y),
         overflows=overflows,

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from emulation import metrics
 from emulation.check_findings import Finding
-from emulation.check_rules import TABLE_KEYS, fitting, fix_precision
-from emulation.fixed import Overflow
+from emulation.check_rules import fix_precision
+from emulation.config import LAYER_LEVEL_TYPES, TABLE_SIZE_KEYS
+from emulation.fixed import Overflow, fitting
 from emulation.graph import Graph
 
 __all__ = ["AGREEMENT", "ERROR_AGREEMENT", "data_findings"]
@@ -102,10 +104,10 @@ def data_findings(
     data["identical_rows"] = bool(y.shape[0] > 1 and np.all(y == y[:1]))
     if float_outputs is None and model is not None:
         float_outputs = model.predict(np.asarray(X, dtype=np.float32), verbose=0)
-    if float_outputs is None or y.shape[1] < 2:
+    if float_outputs is None:
         return data, findings
     ref = np.asarray(float_outputs, dtype=np.float64).reshape(y.shape[0], -1)
-    agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
+    agreement = metrics.agreement(y, ref)
     data["agreement"] = agreement
     if bound is not None and agreement < bound:
         data["first_loss"], lost = _first_loss(cfg, graph, model, X, ref, bound)
@@ -172,7 +174,7 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
         block = {
             k: v
             for k, v in dict(names.get(name) or {}).items()
-            if k not in TABLE_KEYS.values() and k not in ("TableSize", "InvTableSize")
+            if k not in LAYER_LEVEL_TYPES and k not in TABLE_SIZE_KEYS
         }
         precision = dict(_REFERENCE)
         if name in feeds_softmax:
@@ -189,7 +191,7 @@ def _agreement_with(cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.n
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = np.asarray(EmulatedModel(model, cfg).predict(X)).reshape(len(X), -1)
-    return float(np.mean(y.argmax(1) == ref.argmax(1)))
+    return metrics.agreement(y, ref)
 
 
 def _first_loss(

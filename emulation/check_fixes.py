@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from emulation import metrics
 from emulation.check_findings import Finding
 from emulation.check_rules import fix_key, fix_precision, graph_findings, narrow_softmax_input
-from emulation.fixed import FixedType, Overflow
+from emulation.fixed import FixedType, Overflow, integer_bits
 from emulation.graph import Graph
 
 __all__ = [
@@ -111,9 +111,9 @@ def softmax_candidates(
     data_t = node.input_types[0]
     if logits is not None and logits > 0:
         s = int(data_t.signed)
-        integer = math.floor(math.log2(logits)) + 1 + s
+        integer = integer_bits(logits, data_t.signed)
         if spread is not None and spread > 0:  # the stable softmax's x_max - x, sign bit dropped
-            integer = max(integer, math.floor(math.log2(spread)) + 1 + s)
+            integer = max(integer, integer_bits(spread, data_t.signed))
         table = size
         # the stable softmax's index drops the sign bit: it has integer - s integer bits
         top = integer - (s if node.attrs.get("implementation", "stable") == "stable" else 0)
@@ -171,7 +171,7 @@ def _try(
     y = trace.get(graph.outputs[0]) if len(graph.outputs) == 1 else None
     if ref is not None and y is not None:
         y = y.reshape(len(X), -1)
-        agreement = float(np.mean(y.argmax(1) == ref.argmax(1)))
+        agreement = metrics.agreement(y, ref)
     why = f"still {still[0].code}" if still else None
     return why, agreement, _wraps(graph, em.overflows)
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from emulation.check_findings import Finding
-from emulation.config import config_section, ignored_keys, unknown_keys
-from emulation.fixed import FixedType
+from emulation.config import (
+    IGNORED_PRECISION_KEYS,
+    configured_type,
+    ignored_keys,
+    layer_setting,
+    unknown_keys,
+)
+from emulation.fixed import FixedType, fitting
 from emulation.graph import Graph
 from emulation.layers.base import Node
 
 __all__ = [
-    "TABLE_KEYS",
     "config_findings",
-    "fitting",
     "fix_precision",
     "graph_findings",
     "narrow_softmax_input",
@@ -31,48 +34,19 @@ __all__ = [
 _STEP_ERROR = 1.0
 #: Above this step, logits closer than the step share one exp value: a coarse softmax.
 _STEP_WARNING = 0.125
-#: The Precision sub-keys hls4ml ignores, and the layer key that works instead.
-TABLE_KEYS = {
-    "table": "table_t",
-    "exp_table": "exp_table_t",
-    "inv_table": "inv_table_t",
-    "inv_inp": "inv_inp_t",
-}
 
 
 # ------------------------------------------------------------------------- config lookups
-def config_blocks(cfg: Mapping[str, Any], node: Node) -> list[Mapping[str, Any]]:
-    """The config blocks that apply to ``node``, most specific first (LayerName, LayerType)."""
-    found = []
-    for section, key in (("LayerName", node.name), ("LayerType", node.kind)):
-        block = config_section(cfg, section).get(key.lower())
-        if block is not None:
-            found.append(block)
-    return found
-
-
 def type_source(cfg: Mapping[str, Any], node: Node, type_name: str) -> str:
     """Where a type of ``node`` comes from: 'config', 'auto' (resolved by hls4ml) or 'default'."""
-    var = type_name[:-2] if type_name.endswith("_t") else type_name
-    for block in config_blocks(cfg, node):
-        if isinstance(block.get(type_name), str):
-            return "config"
-        precision = block.get("Precision")
-        if isinstance(precision, str):
-            return "auto" if precision.strip().lower() == "auto" else "config"
-        if isinstance(precision, Mapping) and var not in TABLE_KEYS:
-            for key in (var, "default"):
-                if isinstance(precision.get(key), str):
-                    return "auto" if precision[key].strip().lower() == "auto" else "config"
-    return "default"
+    text = configured_type(cfg, node.name, node.kind, type_name)
+    if text is None:
+        return "default"
+    return "auto" if text.strip().lower() == "auto" else "config"
 
 
 def configured_reuse(cfg: Mapping[str, Any], node: Node) -> int:
-    for block in config_blocks(cfg, node):
-        if "ReuseFactor" in block:
-            return int(block["ReuseFactor"])
-    model = cfg.get("Model")
-    return int(model.get("ReuseFactor", 1)) if isinstance(model, Mapping) else 1
+    return int(layer_setting(cfg, node.name, node.kind, "ReuseFactor", 1))
 
 
 def fix_precision(layer: str, var: str, t: str) -> str:
@@ -83,21 +57,6 @@ def fix_key(layer: str, key: str, value: Any) -> str:
     return f"LayerName: {{{layer}: {{{key}: {value}}}}}"
 
 
-def fitting(t: FixedType, max_abs: float) -> FixedType:
-    """``t`` with enough integer bits that its largest value reaches ``max_abs``, the same
-    fractional bits, and at least one integer bit more than ``t``.
-
-    Only called for a value that overflowed ``t``: one just below a power of two can round up
-    past the top, and counting its integer bits alone would suggest ``t`` itself.
-    """
-    s = int(t.signed)
-    need = math.floor(math.log2(max_abs)) + 1 + s if max_abs > 0 else 1
-    if 2.0 ** (need - s) - t.lsb < max_abs:  # the largest value with ``need`` bits
-        need += 1
-    integer = max(t.integer + 1, need)
-    return dataclasses.replace(t, width=t.fractional + integer, integer=integer)
-
-
 # ------------------------------------------------------------------------------ checks
 def config_findings(cfg: Mapping[str, Any], graph: Graph, model: Any) -> list[Finding]:
     out: list[Finding] = []
@@ -105,7 +64,7 @@ def config_findings(cfg: Mapping[str, Any], graph: Graph, model: Any) -> list[Fi
         where, _, key = path.rpartition(".Precision.")
         layer = where.split(".", 1)[1] if "." in where else None
         value = _precision_at(cfg, path)
-        in_effect = _in_effect(graph, layer, TABLE_KEYS[key])
+        in_effect = _in_effect(graph, layer, IGNORED_PRECISION_KEYS[key])
         same = in_effect is not None and _same_type(value, in_effect)
         generated = layer is None or layer.lower() in {n.name.lower() for n in graph.nodes}
         out.append(
@@ -114,11 +73,11 @@ def config_findings(cfg: Mapping[str, Any], graph: Graph, model: Any) -> list[Fi
                 "ignored-key",
                 layer,
                 f"{path} = {value} has no effect: hls4ml reads table types only from the "
-                f"layer key {TABLE_KEYS[key]}"
+                f"layer key {IGNORED_PRECISION_KEYS[key]}"
                 + (f" (the table is {in_effect}, as written)" if same else "")
                 + (f"; the table stays {in_effect}" if in_effect and not same else "")
                 + ("" if generated else f" (and hls4ml generates no layer {layer})"),
-                fix_key(layer or "<layer>", TABLE_KEYS[key], value),
+                fix_key(layer or "<layer>", IGNORED_PRECISION_KEYS[key], value),
             )
         )
     for path in unknown_keys(cfg):

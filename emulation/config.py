@@ -11,7 +11,9 @@ A layer's keys are matched to hls4ml attributes by their snake_case spelling (``
 ``table_size``); a key ending in ``_t`` holding a string is a type (``table_t``, ``accum_t``).
 :func:`read_config` checks every value hls4ml would trip on and raises :class:`ConfigError` naming
 the key path; unknown keys are kept, as hls4ml keeps them, and listed by :func:`unknown_keys`.
-:func:`write_config` writes what :func:`read_config` and hls4ml read back.
+:func:`write_config` writes what :func:`read_config` and hls4ml read back. Which key sets which
+type at which level, the keys hls4ml ignores, and hls4ml's default config are
+:mod:`emulation.config_keys`, re-exported here: ask ``emulation.config`` for the schema.
 """
 
 from __future__ import annotations
@@ -27,22 +29,44 @@ from typing import Any
 import numpy as np
 import yaml
 
+from emulation.config_keys import (
+    IGNORED_PRECISION_KEYS,
+    LAYER_LEVEL_TYPES,
+    TABLE_SIZE_KEYS,
+    config_section,
+    configured_type,
+    default_config,
+    ignored_keys,
+    layer_blocks,
+    layer_setting,
+    set_type,
+    without_ignored_keys,
+)
 from emulation.errors import ConfigError
 from emulation.files import atomic_write_text
 from emulation.fixed import FixedType
 
 __all__ = [
+    "IGNORED_PRECISION_KEYS",
+    "LAYER_LEVEL_TYPES",
     "MODEL_KEYS",
     "SECTIONS",
     "STRATEGIES",
+    "TABLE_SIZE_KEYS",
     "KerasModelRef",
     "config_section",
+    "configured_type",
+    "default_config",
     "dump_config",
     "ignored_keys",
+    "layer_blocks",
+    "layer_setting",
     "parse_precision",
     "read_config",
     "read_yaml",
+    "set_type",
     "unknown_keys",
+    "without_ignored_keys",
     "write_config",
 ]
 
@@ -88,10 +112,6 @@ _LAYER_CONFIG_KEYS = frozenset(
         "exp_table_size",
     }
 )
-
-# Precision sub-keys that config_from_keras_model writes but hls4ml 1.3 never reads: tables take
-# their types only from layer keys (table_t, exp_table_t, inv_table_t, inv_inp_t).
-_IGNORED_PRECISION_KEYS = ("table", "exp_table", "inv_table", "inv_inp")
 
 _POSITIVE_INT_KEYS = frozenset({"table_size", "inv_table_size", "exp_table_size", "target_cycles"})
 
@@ -408,34 +428,6 @@ def unknown_keys(cfg: Mapping[str, Any]) -> list[str]:
                 found += [
                     f"{section}.{name}.{key}" for key in block if _snake(str(key)) not in known
                 ]
-    return found
-
-
-def config_section(cfg: Mapping[str, Any], name: str) -> dict[str, Mapping[str, Any]]:
-    """A LayerName/LayerType section keyed by lower-case name (hls4ml matches that way)."""
-    entries = cfg.get(name)
-    if not isinstance(entries, Mapping):
-        return {}
-    return {str(k).lower(): v for k, v in entries.items() if isinstance(v, Mapping)}
-
-
-def ignored_keys(cfg: Mapping[str, Any]) -> list[str]:
-    """List known-looking keys that hls4ml 1.3 silently ignores: table types under Precision.
-
-    ``Precision: {table: ...}`` (also ``exp_table``, ``inv_table``, ``inv_inp``) is written by
-    ``config_from_keras_model`` but never read; the working keys are the layer's own
-    ``table_t``, ``exp_table_t``, ``inv_table_t`` and ``inv_inp_t``.
-    """
-    blocks: list[tuple[str, Any]] = [("Model", cfg.get("Model"))]
-    for section in ("LayerType", "LayerName"):
-        entries = cfg.get(section)
-        if isinstance(entries, Mapping):
-            blocks += [(f"{section}.{name}", block) for name, block in entries.items()]
-    found = []
-    for where, block in blocks:
-        precision = block.get("Precision") if isinstance(block, Mapping) else None
-        if isinstance(precision, Mapping):
-            found += [f"{where}.Precision.{k}" for k in precision if k in _IGNORED_PRECISION_KEYS]
     return found
 
 

@@ -445,3 +445,37 @@ def accumulate_type(t: FixedType, n: int) -> FixedType:
         raise ConfigError(f"number of terms must be >= 1; got {n}")
     extra = (n - 1).bit_length()
     return _result(t.width + extra, t.integer + extra, t.signed, t, t)
+
+
+# ---------------------------------------------------------------------- bits for a range
+#: Headroom of exact int64 mantissa arithmetic: sums and products of values below 2^62 stay
+#: exact in int64 (with ``FLOAT_EXACT_WIDTH``, the one home of the emulator's bit budgets).
+INT64_BITS = 62
+
+__all__ += ["FLOAT_EXACT_WIDTH", "INT64_BITS", "fitting", "integer_bits"]
+
+
+def integer_bits(max_abs: float, signed: bool) -> int:
+    """Fewest integer bits (sign included) whose range holds ``max_abs`` without overflow.
+
+    Signed ``ap_fixed<W,I>`` holds [-2^(I-1), 2^(I-1)); unsigned holds [0, 2^I). The value
+    itself lies on a grid at least as fine as the type's, so ``2^(I-1) > max_abs`` suffices.
+    """
+    if max_abs <= 0:
+        return 1 if signed else 0
+    bits = int(np.floor(np.log2(max_abs))) + 1  # 2^bits > max_abs
+    return bits + 1 if signed else bits
+
+
+def fitting(t: FixedType, max_abs: float) -> FixedType:
+    """``t`` with enough integer bits that its largest value reaches ``max_abs``, the same
+    fractional bits and modes, and at least one integer bit more than ``t``.
+
+    For a value that overflowed ``t``: one just below a power of two can round up past the
+    top, and counting its integer bits alone (`integer_bits`) would suggest ``t`` itself.
+    """
+    need = integer_bits(max_abs, t.signed) if max_abs > 0 else 1
+    if 2.0 ** (need - int(t.signed)) - t.lsb < max_abs:  # the largest value with ``need`` bits
+        need += 1
+    integer = max(t.integer + 1, need)
+    return FixedType(t.fractional + integer, integer, t.signed, t.rounding, t.overflow, t.sat_bits)

@@ -25,16 +25,15 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from emulation.errors import DataError
+from emulation.errors import ConfigError, DataError
 from emulation.files import atomic_write_text
+from emulation.metrics import Target
 from reports import html
 from reports.html import Raw
 from reports.tuning_overflows import overflow_rows, overflow_section, with_recorded_overflows
 from reports.tuning_plots import (
     BASELINES,
-    Target,
     layer_order,
-    parse_target,
     plot_precision,
     plot_tradeoff,
 )
@@ -66,6 +65,10 @@ def check_tuning(data: Any, source: str = "the data") -> Data:
         raise DataError(
             f"{source} is not a tuning record: missing {', '.join(map(repr, missing))}; {hint}"
         )
+    try:
+        Target.parse(data["target"])
+    except ConfigError as exc:
+        raise DataError(f"{source}: 'target': {exc}; {hint}") from exc
     result = data["result"]
     if not isinstance(result, Mapping) or "met" not in result:
         raise DataError(f"{source}: 'result' must be an object with 'met'; {hint}")
@@ -487,7 +490,7 @@ def _types_section(tuning: Data) -> Raw:
 def tuning_html(tuning: Data) -> str:
     """The whole report page for the tuning record ``tuning`` (checked first)."""
     tuning = check_tuning(tuning)
-    target = parse_target(tuning["target"])
+    target = Target.parse(tuning["target"])
     sections: list[tuple[str, str, Raw | None]] = [
         ("summary", "Summary", _header(tuning, target)),
         ("precision", "Precision", _precision_section(tuning)),
@@ -506,7 +509,7 @@ def tuning_html(tuning: Data) -> str:
 def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
     """``summary.md``: the verdict, aptune against the baselines, overflows, C simulation."""
     tuning = check_tuning(tuning)
-    target = parse_target(tuning["target"])
+    target = Target.parse(tuning["target"])
     result = tuning["result"]
     model = _model_name(tuning)
     _, status = _status(tuning)

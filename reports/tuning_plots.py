@@ -12,17 +12,15 @@
 
 Both return a `matplotlib.figure.Figure` built with the object API (no pyplot, no global state)
 and never modify their input. Artists that tests look for carry a ``gid`` (the ``GID_*``
-constants). The helpers `layer_order`, `parse_target`, `BASELINES` and `KINDS` are shared with
+constants). The helpers `layer_order`, `BASELINES` and `KINDS` are shared with
 :mod:`reports.tuning`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +30,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from emulation.fixed import FixedType
+from emulation.metrics import Target
 from reports.plot_labels import BASELINE_COLOR as _BASELINE_COLOR
 from reports.plot_labels import RESULT_COLOR as _RESULT_COLOR
 from reports.plot_labels import place_labels
@@ -45,9 +44,7 @@ __all__ = [
     "GID_TARGET",
     "KINDS",
     "PHASE_COLORS",
-    "Target",
     "layer_order",
-    "parse_target",
     "plot_precision",
     "plot_tradeoff",
     "refusal_reason",
@@ -89,42 +86,6 @@ GID_TARGET = "target"
 
 
 # ---------------------------------------------------------------------------- plain data
-@dataclass(frozen=True)
-class Target:
-    """``"agreement >= 0.99"`` read back: the metric, the comparison and the bound."""
-
-    metric: str
-    higher_is_better: bool
-    bound: float | None
-
-    @property
-    def is_share(self) -> bool:
-        """Agreement and accuracy are shares in [0, 1]; errors are not."""
-        return self.metric in ("agreement", "accuracy")
-
-    @property
-    def title(self) -> str:
-        """The metric's name to start a sentence: ``"Agreement"``, ``"MAE"``."""
-        return self.metric.upper() if self.metric in ("mae", "mse") else self.metric.capitalize()
-
-    def met(self, value: float) -> bool:
-        if self.bound is None or value is None or math.isnan(value):
-            return False
-        return value >= self.bound if self.higher_is_better else value <= self.bound
-
-
-_TARGET = re.compile(r"\s*(\w+)\s*(>=|<=)\s*([-+0-9.eE]+|nan|inf)\s*")
-
-
-def parse_target(text: str | None) -> Target:
-    """The `Target` of the ``target`` string tuning.json holds; unknown text keeps the name."""
-    match = _TARGET.fullmatch(text or "")
-    if match is None:
-        return Target(str(text or "metric"), True, None)
-    metric, op, bound = match.groups()
-    return Target(metric, op == ">=", float(bound))
-
-
 def layer_order(tuning: Data) -> list[str]:
     """Layer names in execution order, as far as the record tells it.
 
@@ -362,7 +323,7 @@ def plot_tradeoff(tuning: Data) -> Figure:
     downward triangles. Baselines have ``gid`` ``"baseline:<key>"``, the result ``"result"``,
     the target line ``"target"``.
     """
-    target = parse_target(tuning.get("target"))
+    target = Target.parse(tuning.get("target"))
     candidates = list(tuning.get("candidates") or [])
     marked = _marked_points(tuning)
     objective = str(tuning.get("objective", "cost"))

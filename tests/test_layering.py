@@ -42,15 +42,26 @@ def test_import_layer_contracts_hold():
     assert "0 broken" in out.stdout
 
 
-def test_a_layering_violation_fails_the_suite(tmp_path):
-    """An import of the tuner from emulation, in a scratch copy, breaks the core contract."""
+@pytest.mark.parametrize(
+    ("module", "upward", "contract"),
+    [
+        (
+            "emulation/errors.py",
+            "tuner.cli",
+            "emulation is the core: it imports no other aptune package",
+        ),
+        ("reports/html.py", "tuner.space", "csim and reports may use emulation, never tuner"),
+        ("csim/cache.py", "reports.html", "csim and reports are independent of each other"),
+    ],
+)
+def test_a_layering_violation_fails_the_suite(tmp_path, module, upward, contract):
+    """An import against the layers, added in a scratch copy, breaks its contract."""
     tree = _copy_tree(tmp_path)
-    target = tree / "emulation" / "errors.py"
-    target.write_text(target.read_text() + "\nimport tuner.cli  # noqa: E402,F401\n")
+    target = tree / module
+    target.write_text(target.read_text() + f"\nimport {upward}  # noqa: E402,F401\n")
     out = _run([_tool("lint-imports")], tree)
     assert out.returncode != 0
-    assert "emulation is the core" in out.stdout
-    assert "BROKEN" in out.stdout
+    assert f"{contract} BROKEN" in out.stdout, out.stdout[-3000:]
 
 
 def test_ruff_finds_nothing():

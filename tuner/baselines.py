@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 
-from emulation.fixed import FixedType
+from emulation.config import LAYER_LEVEL_TYPES, default_config
+from emulation.fixed import FixedType, integer_bits
 from emulation.graph import Graph
-from emulation.hls4ml_output import quiet_hls4ml
 from tuner.job import TuningJob, table_range
-from tuner.space import LAYER_LEVEL_TYPES, Point, integer_bits
+from tuner.space import Point
 
 __all__ = ["cheapest_uniform", "range_rule", "range_rule_fractional", "uniform_config"]
 
@@ -40,13 +39,7 @@ def uniform_config(model, graph: Graph, t: FixedType) -> dict:
     one entry per input value (hls4ml caps the exp table there): ``t`` alone limits accuracy.
     Tables cost no BOPs; their ROM shows in the LUT estimate.
     """
-    import hls4ml
-
-    with warnings.catch_warnings(), quiet_hls4ml():  # its notes would spoil --json
-        warnings.simplefilter("ignore")
-        cfg = hls4ml.utils.config_from_keras_model(
-            model, granularity="model", backend="Vivado", default_precision=t.to_config()
-        )
+    cfg = default_config(model, granularity="model", default_precision=t.to_config())
     layers = cfg.setdefault("LayerName", {})
     for node in graph.nodes:
         for type_name in sorted(LAYER_LEVEL_TYPES & set(node.types)):

@@ -27,10 +27,11 @@ from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow
 from emulation.graph import Graph, build_graph, decimal_text_values
 from emulation.layers.base import Node, QuantPoint
+from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel, cast_type
 from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
 from tuner.cures import Refusal
-from tuner.metrics import ConfidentTarget, Target, evaluate
+from tuner.metrics import ConfidentTarget
 from tuner.search import Evaluation
 from tuner.space import Candidate, Point
 
@@ -238,7 +239,7 @@ class Evaluator:
         self, graphs: Sequence[Graph], ref: Reference | None = None, *, strict: bool = False
     ) -> list[float]:
         """The metric of each graph on ``ref`` (default: the calibration data), in parallel;
-        ``strict``: as the search judges it (see `tuner.metrics.evaluate`)."""
+        ``strict``: as the search judges it (see `emulation.metrics.evaluate`)."""
         return [m for m, _, _ in self._emulate(graphs, ref or self.ref, strict)]
 
     def _emulate(

@@ -13,7 +13,7 @@ import math
 from statistics import NormalDist
 
 from emulation.errors import DataError
-from tuner.metrics import Target
+from emulation.metrics import Target
 
 __all__ = ["best_provable", "check_provable"]
 

@@ -14,27 +14,27 @@ from typing import Any
 
 import numpy as np
 
-from emulation.fixed import FixedType, Overflow, Rounding
+from emulation.config import default_config, without_ignored_keys
+from emulation.fixed import FixedType, Overflow, Rounding, integer_bits
 from emulation.graph import Graph, build_graph
-from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
+from emulation.metrics import accuracy
 from emulation.model import EmulatedModel
 from tuner.cost import network_cost
 from tuner.cures import Cures, Refusal, cure_until_clean, resolving_table
 from tuner.evaluate import Evaluator, Reference
 from tuner.feasibility import check_provable
-from tuner.metrics import ConfidentTarget, top_class
+from tuner.metrics import ConfidentTarget
 from tuner.profile import (
     WEIGHT_VARIABLES,
-    clean_template,
     configurable_points,
     is_multiplier_accum,
     observe_ranges,
 )
 from tuner.sampling import jittered, split_indices
-from tuner.space import Candidate, Point, integer_bits
+from tuner.space import Candidate, Point
 
-__all__ = ["TABLE_MAX", "TuningJob", "float_outputs", "hls4ml_default_config", "table_range"]
+__all__ = ["TABLE_MAX", "TuningJob", "float_outputs", "table_range"]
 
 # Largest value of each tabulated activation on its table's input range.
 TABLE_MAX = {"sigmoid": 1.0 / (1.0 + math.exp(-8.0)), "tanh": math.tanh(4.0)}
@@ -46,16 +46,6 @@ def float_outputs(model, x: np.ndarray) -> np.ndarray:
     if isinstance(y, list):
         y = y[0]
     return np.asarray(y, dtype=np.float64).reshape(len(x), -1)
-
-
-def hls4ml_default_config(model) -> dict:
-    """hls4ml's default config (``config_from_keras_model(granularity='name')``): the
-    'hls4ml default' baseline and the starting template of the search."""
-    import hls4ml
-
-    with warnings.catch_warnings(), quiet_hls4ml():
-        warnings.simplefilter("ignore")
-        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
 
 
 def table_range(node: Node, type_name: str) -> float | None:
@@ -80,9 +70,7 @@ class TuningJob:
         self.model, self.options, self.progress = model, options, progress
         self.cal, self.val = split_indices(len(x), options.validation_share, options.seed)
         y_float = float_outputs(model, x)
-        self.float_accuracy = (
-            float(np.mean(top_class(y_float) == labels)) if labels is not None else None
-        )
+        self.float_accuracy = accuracy(y_float, labels) if labels is not None else None
         self.target = options.target.resolve(self.float_accuracy)
         # before any emulation: a target these samples cannot prove is refused now
         check_provable(self.target, len(self.cal), options.confidence, options.validation_share)
@@ -96,7 +84,8 @@ class TuningJob:
             self.target, len(self.cal), options.confidence, options.calibration_margin
         )
         self.ref_val = Reference(x[self.val], y_float[self.val], lab(self.val))
-        self.template = clean_template(hls4ml_default_config(model))
+        # hls4ml's default: the 'hls4ml default' baseline and the search's starting template
+        self.template = without_ignored_keys(default_config(model))
         self.ranges, self.base_config, self.graph = observe_ranges(
             model, self.template, self.ref_cal.x
         )

@@ -15,20 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emulation.fixed import FixedType
+from emulation.config import LAYER_LEVEL_TYPES
+from emulation.fixed import FixedType, integer_bits
 from emulation.graph import Graph, build_graph
 from emulation.layers.base import Node
 from emulation.model import EmulatedModel
 from tuner.cost import MULTIPLYING_KINDS
-from tuner.space import LAYER_LEVEL_TYPES, Point, integer_bits
+from tuner.space import Point
 
 __all__ = ["Ranges", "configurable_points", "observe_ranges"]
 
 WIDE_FRACTIONAL = 16
 WIDE_RESULT_INTEGER = 12
 MAX_ROUNDS = 5
-# Config keys hls4ml writes but silently ignores (tables are set by layer-level keys).
-IGNORED_PRECISION_KEYS = ("table", "exp_table", "inv_table", "inv_inp")
 # Weight-like types: the name of the weight variable whose values they hold.
 WEIGHT_VARIABLES = {"weight_t": "weight", "bias_t": "bias", "scale_t": "scale"}
 # Activations whose output is never negative: their results may be unsigned.
@@ -45,17 +44,6 @@ class Ranges:
 
     def to_dict(self) -> dict:
         return {"max_abs": dict(self.max_abs), "non_negative": dict(self.non_negative)}
-
-
-def clean_template(template: Mapping) -> dict:
-    """hls4ml's generated config without the precision keys hls4ml ignores."""
-    cfg = copy.deepcopy(dict(template))
-    for layer_cfg in cfg.get("LayerName", {}).values():
-        precision = layer_cfg.get("Precision")
-        if isinstance(precision, dict):
-            for key in IGNORED_PRECISION_KEYS:
-                precision.pop(key, None)
-    return cfg
 
 
 def configurable_points(graph: Graph, template: Mapping) -> list[Point]:

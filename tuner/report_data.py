@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from emulation.config import default_config as hls4ml_default_config
 from emulation.errors import ConfigError
 from reports.profiling import activations_profile, weights_profile
-from tuner.tune import hls4ml_default_config
 
-__all__ = ["MAX_PROFILE_SAMPLES", "add_profiles", "hls4ml_default_config"]
+__all__ = ["MAX_PROFILE_SAMPLES", "add_profiles"]
 
 #: Samples the activation profiles are computed on (a seeded subset when there are more).
 MAX_PROFILE_SAMPLES = 300
@@ -57,7 +57,7 @@ def add_profiles(
     result_dict : the tuning record (``TuneResult.to_dict()``); changed in place and returned.
     model : the Keras model that was tuned.
     x : input samples; at most ``samples`` of them (a seeded subset) are profiled.
-    default_config : hls4ml's default config; None computes it (`hls4ml_default_config`).
+    default_config : hls4ml's default config; None computes it (`emulation.config.default_config`).
     samples, seed : size and seed of the subset.
 
     Returns

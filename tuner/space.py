@@ -11,19 +11,16 @@ honours: ``Precision: {weight, bias, result, accum, ...}`` for arithmetic types,
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from emulation.config import LAYER_LEVEL_TYPES, set_type
 from emulation.fixed import FixedType, Overflow
 
-__all__ = ["LAYER_LEVEL_TYPES", "TABLE_TYPES", "Candidate", "Point", "integer_bits"]
+__all__ = ["TABLE_TYPES", "Candidate", "Point"]
 
-# Types set by layer-level keys (the only spelling hls4ml honours for tables and the
-# softmax's inverse-table input).
-LAYER_LEVEL_TYPES = frozenset({"table_t", "exp_table_t", "inv_table_t", "inv_inp_t"})
-# Types of lookup-table entries.
-TABLE_TYPES = frozenset({"table_t", "exp_table_t", "inv_table_t"})
+# Types of lookup-table entries (the softmax's inv_inp_t is an input type, not a table).
+TABLE_TYPES = LAYER_LEVEL_TYPES - {"inv_inp_t"}
 # Types that are internal to hls4ml and never tuned.
 UNTUNED_TYPES = frozenset({"index_t"})
 
@@ -46,25 +43,10 @@ class Point:
 
     def write(self, layer_cfg: dict, t: FixedType) -> None:
         """Set ``t`` in one layer's config dict through the key hls4ml honours."""
-        if self.type_name in LAYER_LEVEL_TYPES:
-            layer_cfg[self.type_name] = t.to_config()
-        else:
-            layer_cfg.setdefault("Precision", {})[self.type_name.removesuffix("_t")] = t.to_config()
+        set_type(layer_cfg, self.type_name, t)
 
     def __str__(self) -> str:
         return self.name
-
-
-def integer_bits(max_abs: float, signed: bool) -> int:
-    """Fewest integer bits (sign included) whose range holds ``max_abs`` without overflow.
-
-    Signed ``ap_fixed<W,I>`` holds [-2^(I-1), 2^(I-1)); unsigned holds [0, 2^I). The value
-    itself lies on a grid at least as fine as the type's, so ``2^(I-1) > max_abs`` suffices.
-    """
-    if max_abs <= 0:
-        return 1 if signed else 0
-    bits = math.floor(math.log2(max_abs)) + 1  # 2^bits > max_abs
-    return bits + 1 if signed else bits
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,16 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError
+from emulation.metrics import Target
 from tuner.baselines import cheapest_uniform, range_rule, range_rule_fractional
 from tuner.cost import OBJECTIVES
-from tuner.job import TuningJob, hls4ml_default_config
-from tuner.metrics import Target
+from tuner.job import TuningJob
 from tuner.profile import WEIGHT_VARIABLES
 from tuner.refine import shrink_tables, table_layers, trim_accumulators
 from tuner.search import Evaluation, SearchResult, greedy_search
 from tuner.space import Candidate, wider
 
-__all__ = ["TuneOptions", "TuneResult", "hls4ml_default_config", "tune"]
+__all__ = ["TuneOptions", "TuneResult", "tune"]
 
 # Bits added everywhere to the search's best when it misses on validation data.
 VALIDATION_WIDENINGS = 2

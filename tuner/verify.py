@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from csim.compare import Comparison, compare
-from tuner.metrics import Target
+from emulation.metrics import Target
 from tuner.sampling import split_indices
 from tuner.tune import TuneResult
 

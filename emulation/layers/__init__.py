@@ -1,41 +1,25 @@
 """One module per layer family; importing this package registers every adapter in `ADAPTERS`.
 
-Modules written in parallel are imported when present, so a missing family only makes its
-layers unsupported (`adapter_for` names them); an error inside a present module is raised.
+Each family is imported by name below, in registration order (the order `ADAPTERS` lists the
+supported kinds in); a new family is one more import line. A family that fails to import is an
+error, never a silently unsupported layer.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import warnings
+# isort: off
+# Imported for their @register side effect, in this order.
+from emulation.layers import core  # noqa: F401
+from emulation.layers import dense  # noqa: F401
+from emulation.layers import normalization  # noqa: F401
+from emulation.layers import activation  # noqa: F401
+from emulation.layers import softmax  # noqa: F401
+from emulation.layers import conv  # noqa: F401
+from emulation.layers import pooling  # noqa: F401
+from emulation.layers import merge  # noqa: F401
+from emulation.layers import reshape  # noqa: F401
 
+# isort: on
 from emulation.layers.base import ADAPTERS, Context, Node, QuantPoint, adapter_for, register
 
 __all__ = ["ADAPTERS", "Context", "Node", "QuantPoint", "adapter_for", "register"]
-
-_FAMILIES = (
-    "core",
-    "dense",
-    "normalization",
-    "activation",
-    "softmax",
-    "conv",
-    "pooling",
-    "merge",
-    "reshape",
-)
-
-for _family in _FAMILIES:
-    if importlib.util.find_spec(f"{__name__}.{_family}") is None:
-        continue
-    try:
-        importlib.import_module(f"{__name__}.{_family}")
-    except ModuleNotFoundError as _exc:
-        # a family that needs another family not written yet: skip it, loudly
-        if not (_exc.name or "").startswith(f"{__name__}."):
-            raise
-        warnings.warn(
-            f"layer family {_family!r} not loaded: it needs {_exc.name}, which is missing",
-            stacklevel=2,
-        )

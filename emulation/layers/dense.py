@@ -36,7 +36,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType, Overflow, accumulate_type, product_type, sum_type
+from emulation.fixed import (
+    FLOAT_EXACT_WIDTH,
+    INT64_BITS,
+    FixedType,
+    Overflow,
+    accumulate_type,
+    product_type,
+    sum_type,
+)
 from emulation.layers import dense_wide
 from emulation.layers.base import Context, Node, register
 
@@ -45,8 +53,8 @@ __all__ = ["dense", "dense_sum_order", "raw_to_float"]
 # Elements of one block of products (samples x inputs x outputs): 4 Mi float64 = 32 MiB.
 _BLOCK = 1 << 22
 # Widths whose products and sums stay exact in int64 (with room for the sign and a carry).
-_INT64_BITS = 62
-_FLOAT_BITS = 53
+_INT64_BITS = INT64_BITS
+_FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Rounded products (cast 2 drops bits) as int64 mantissas by add-and-shift (`dense_wide`), not
 # float64 casts; False keeps the float64 reference path (tests compare both).
 _ROUNDED_INT = True
@@ -192,7 +200,8 @@ def _accumulate_float(
         b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
         if mx is not None and mw is not None and mx.size and mw.size:
             big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
-            if big + (1 << k) < 1 << 62 and _sums_fit_int64(mx, mw, b_raw, k, accum_t, True):
+            fits = big + (1 << k) < 1 << INT64_BITS
+            if fits and _sums_fit_int64(mx, mw, b_raw, k, accum_t, True):
                 raw, o, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t)
                 top = float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
                 return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
@@ -359,7 +368,7 @@ def _wide_kernels(
     if shift >= 0:
         return dense_wide.exact_sums(mx, mw, b_raw, shift, accum_t) if fit else None
     k = -shift
-    if big + (1 << k) >= 1 << 62 or not _sums_fit_int64(mx, mw, b_raw, k, accum_t, fit):
+    if big + (1 << k) >= 1 << INT64_BITS or not _sums_fit_int64(mx, mw, b_raw, k, accum_t, fit):
         return None
     acc, over, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t, fit)
     return acc, over, float(np.max(np.abs(exact.astype(np.float64)), initial=0.0))

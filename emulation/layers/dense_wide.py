@@ -27,7 +27,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from emulation.fixed import FixedType, Overflow, Rounding, accumulate_type, sum_type
+from emulation.fixed import (
+    FLOAT_EXACT_WIDTH,
+    FixedType,
+    Overflow,
+    Rounding,
+    accumulate_type,
+    sum_type,
+)
 
 __all__ = [
     "exact_matmul_mod64",
@@ -38,7 +45,7 @@ __all__ = [
     "wrap_uint64",
 ]
 
-_FLOAT_BITS = 53
+_FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Elements of one block of products: 256 Ki int64 = 2 MiB, about one core's L2 cache.
 _BLOCK = 1 << 18
 _U64 = np.uint64

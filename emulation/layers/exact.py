@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from emulation.fixed import FixedType
+from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType
 from emulation.layers.base import Context
 
 __all__ = [
@@ -21,10 +21,9 @@ __all__ = [
     "select_exact",
 ]
 
-# Values of ap_fixed that travel between layers are exact in float64 up to this many bits.
-FLOAT_BITS = 53
-# Mantissa products up to this many bits are exact in int64.
-INT64_BITS = 62
+# Values of ap_fixed that travel between layers are exact in float64 up to FLOAT_BITS bits;
+# mantissa products up to INT64_BITS bits are exact in int64 (both defined in emulation.fixed).
+FLOAT_BITS = FLOAT_EXACT_WIDTH
 
 
 # --------------------------------------------------------------------------------- casting

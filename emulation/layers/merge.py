@@ -28,14 +28,22 @@ from __future__ import annotations
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType, Overflow, accumulate_type, product_type, sum_type
+from emulation.fixed import (
+    FLOAT_EXACT_WIDTH,
+    INT64_BITS,
+    FixedType,
+    Overflow,
+    accumulate_type,
+    product_type,
+    sum_type,
+)
 from emulation.layers.base import Context, Node, register
 
 __all__ = ["concatenate", "dot", "merge"]
 
-_FLOAT_BITS = 53
+_FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Mantissa bits int64 holds with room for the sign and one carry.
-_INT64_BITS = 62
+_INT64_BITS = INT64_BITS
 _OPS = ("add", "subtract", "multiply", "average", "maximum", "minimum")
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType, product_type, sum_type
+from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, product_type, sum_type
 from emulation.layers.base import Context, Node, register
 from emulation.layers.dense import raw_to_float
 
 __all__ = ["batchnorm"]
 
-_FLOAT_BITS = 53
-_INT64_BITS = 62
+_FLOAT_BITS = FLOAT_EXACT_WIDTH
+_INT64_BITS = INT64_BITS
 
 
 def batchnorm(

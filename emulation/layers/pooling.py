@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType, Overflow, sum_type
+from emulation.fixed import INT64_BITS, FixedType, Overflow, sum_type
 from emulation.layers.base import Context, Node, register
 from emulation.layers.conv import Pads, layer_geometry, output_size, windows_2d
 
@@ -43,7 +43,7 @@ __all__ = [
 # Values of one window block (samples x pixels x window x channels): 32 MiB of float64.
 _BLOCK = 1 << 22
 # Mantissa bits int64 holds with room for the sign and one carry.
-_INT64_BITS = 62
+_INT64_BITS = INT64_BITS
 
 
 def max_pad_value(x_t: FixedType) -> float:

@@ -44,15 +44,15 @@ def _aptune(*args: str) -> tuple[int, str, float]:
 
 def _uniform_16_6_bops(case: Case) -> float:
     """BOPs of uniform ``ap_fixed<16,6>`` (every type, accumulators included)."""
+    from emulation.config import default_config
     from emulation.fixed import FixedType
     from emulation.graph import build_graph
     from emulation.keras_io import load
     from tuner.baselines import uniform_config
     from tuner.cost import network_cost
-    from tuner.job import hls4ml_default_config
 
     model, _ = load(case.model)
-    graph = build_graph(model, hls4ml_default_config(model))
+    graph = build_graph(model, default_config(model))
     cfg = uniform_config(model, graph, FixedType(16, 6))
     return network_cost(build_graph(model, cfg).nodes).bops
 

@@ -13,6 +13,7 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from emulation.errors import DataError
+from emulation.metrics import Target
 from reports.tuning import check_tuning, summary_markdown, tuning_html, write_report
 from reports.tuning_plots import (
     GID_BASELINE,
@@ -21,7 +22,6 @@ from reports.tuning_plots import (
     GID_RESULT,
     GID_TARGET,
     layer_order,
-    parse_target,
     plot_precision,
     plot_tradeoff,
 )
@@ -90,7 +90,7 @@ def test_layer_order_follows_execution_not_the_alphabet():
 
 def test_parse_target_reads_metric_direction_and_bound():
     """'mae <= 0.02' is a lower-is-better bound of 0.02 on mae."""
-    t = parse_target("mae <= 0.02")
+    t = Target.parse("mae <= 0.02")
     assert (t.metric, t.higher_is_better, t.bound, t.is_share) == ("mae", False, 0.02, False)
 
 
@@ -388,6 +388,14 @@ def test_check_tuning_names_the_missing_keys():
     """A dict that is not a tuning record is refused with the keys it lacks."""
     with pytest.raises(DataError, match="missing 'objective', 'result'"):
         check_tuning({"target": "x", "baselines": {}, "candidates": []}, "t.json")
+
+
+def test_check_tuning_refuses_a_target_no_run_writes():
+    """A target string that `Target.parse` cannot read is refused, naming the file and why."""
+    record = tuning_record()
+    record["target"] = "f1 >= 0.5"
+    with pytest.raises(DataError, match=r"t\.json: 'target': unknown metric 'f1'"):
+        check_tuning(record, "t.json")
 
 
 def test_check_tuning_refuses_a_bad_candidate():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel
 from tuner.cures import Refusal
-from tuner.metrics import Target, evaluate
 from tuner.tune import TuneOptions, tune
 
 OPTIONS = TuneOptions(seed=0, target=Target("agreement", 0.95), uniform_integer_bits=(9,))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emulation.config import default_config
 from emulation.fixed import FixedType, Overflow
+from emulation.metrics import Target
 from tuner.evaluate import RARE_OVERFLOW, Evaluator, Reference
-from tuner.metrics import Target
 from tuner.profile import configurable_points, observe_ranges
 from tuner.space import Candidate, Point
-from tuner.tune import hls4ml_default_config
 
 EASY = Target("mae", 10.0)  # met by any candidate hls4ml can build
 
@@ -19,7 +19,7 @@ EASY = Target("mae", 10.0)  # met by any candidate hls4ml can build
 @pytest.fixture(scope="module")
 def evaluator(iris_model):
     model, x, _, _ = iris_model
-    template = hls4ml_default_config(model)
+    template = default_config(model)
     _, base, graph = observe_ranges(model, template, x)
     y = model.predict(x.astype(np.float32), verbose=0)
     points = configurable_points(graph, template)

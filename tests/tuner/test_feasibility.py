@@ -8,8 +8,9 @@ import re
 import pytest
 
 from emulation.errors import DataError
+from emulation.metrics import Target
 from tuner.feasibility import best_provable, check_provable
-from tuner.metrics import ConfidentTarget, Target
+from tuner.metrics import ConfidentTarget
 
 
 def _refusal(target: Target, n: int, confidence: float = 0.95) -> str:

@@ -62,7 +62,7 @@ def test_a_terminal_bar_moves_while_a_candidate_runs_and_shows_the_time_left():
 def test_the_progress_count_is_the_summarys_judged_count(iris_model):
     """What the bar counted is what the summary reports as judged in all (a candidate judged
     twice, by the range rule and again by the search, counts once in both)."""
-    from tuner.metrics import Target
+    from emulation.metrics import Target
     from tuner.summary import summary_lines
     from tuner.tune import TuneOptions, tune
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from emulation.config import parse_precision as parse_type
+from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel
-from tuner.metrics import Target, evaluate
 from tuner.space import Point
 from tuner.tune import TuneOptions, tune
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
+from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel
-from tuner.metrics import Target, evaluate
 from tuner.sampling import split_indices
 from tuner.tune import TuneOptions, tune
 
@@ -128,15 +128,15 @@ def test_uniform_config_sets_every_type_tables_included(iris_model):
     """The uniform baseline really is one type: hls4ml's graph has it for every type a config
     sets (tables through the layer keys hls4ml reads), and the stable softmax's exp table has
     one entry per input value."""
+    from emulation.config import default_config
     from emulation.fixed import FixedType
     from emulation.graph import build_graph
     from emulation.layers.softmax import softmax_sizes
     from tuner.baselines import uniform_config
-    from tuner.tune import hls4ml_default_config
 
     model = iris_model[0]
     t = FixedType(12, 5)
-    template = build_graph(model, hls4ml_default_config(model))
+    template = build_graph(model, default_config(model))
     graph = build_graph(model, uniform_config(model, template, t))
     derived = {"index_t", "inp_norm_t"}  # hls4ml's own: an index and the softmax's x_max - x
     types = {
@@ -197,16 +197,16 @@ def test_tiny_weights_are_measured_with_a_wide_type():
     16 significant bits (its width once came out negative)."""
     import keras
 
+    from emulation.config import default_config
     from emulation.fixed import FixedType
     from tuner.profile import observe_ranges
-    from tuner.tune import hls4ml_default_config
 
     inp = keras.Input((4,), name="x")
     model = keras.Model(inp, keras.layers.Dense(3, name="d")(inp))
     w = np.full((4, 3), 3e-7, np.float32)
     model.get_layer("d").set_weights([w, np.zeros(3, np.float32)])
     x = np.random.default_rng(0).normal(size=(32, 4))
-    _, base, graph = observe_ranges(model, hls4ml_default_config(model), x)
+    _, base, graph = observe_ranges(model, default_config(model), x)
     t = graph.node("d").types["weight_t"]
     assert t.integer < -16 and t.width == 16
     assert np.all(graph.node("d").weights["weight"] == t.quantize(w.astype(np.float64)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from emulation.metrics import Target
 from tests.conftest import requires_gxx
-from tuner.metrics import Target
 
 
 @pytest.fixture(scope="module")

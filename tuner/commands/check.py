@@ -64,9 +64,9 @@ def _config(model: Any, model_path: str, config_path: str | None, own: Any) -> A
         return read_config(config_path)
     if own is not None:
         return own
-    from tuner.tune import hls4ml_default_config
+    from emulation.config import default_config
 
-    return hls4ml_default_config(model)
+    return default_config(model)
 
 
 def format_result(result: Any) -> str:

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from emulation.data import load_data, load_labels
     from emulation.files import FileSet
     from emulation.keras_io import load
-    from tuner.metrics import Target
+    from emulation.metrics import Target
     from tuner.outputs import new_run_id, stage_outputs
     from tuner.progress import SearchProgress
     from tuner.summary import print_summary
