@@ -40,6 +40,10 @@ FORMAT = "aptune-checkpoint/1"
 # rerun with more workers or a longer time limit resumes the same job
 UNKEYED_OPTIONS = frozenset({"jobs", "time_limit"})
 
+# node attributes that differ between processes and that the emulator never reads: Keras
+# numbers its tensors per process (``keras_tensor_3`` in one, ``keras_tensor_6`` in the next)
+BOOKKEEPING_ATTRS = frozenset({"input_keras_tensor_names", "output_keras_tensor_names"})
+
 Outcome = tuple[float, Refusal | None, float]  # metric, refusal, emulator seconds
 
 _ACTIVE: contextvars.ContextVar[Checkpoint | None] = contextvars.ContextVar(
@@ -62,12 +66,14 @@ def _feed_array(h: Any, a: np.ndarray | None) -> None:
 
 
 def graph_digest(graph: Graph) -> str:
-    """A hash of everything the emulator reads from ``graph`` (not the float weights hls4ml
-    held before writing them, which only profiling reads)."""
+    """A hash of everything the emulator reads from ``graph``: the same in every process (not
+    the float weights hls4ml held before writing them, which only profiling reads, nor
+    `BOOKKEEPING_ATTRS`)."""
     h = hashlib.blake2b(digest_size=16)
     for n in graph.nodes:
         h.update(repr((n.name, n.kind, n.inputs, tuple(n.output_shape))).encode())
-        h.update(repr(sorted((k, repr(v)) for k, v in n.attrs.items())).encode())
+        attrs = ((k, repr(v)) for k, v in n.attrs.items() if k not in BOOKKEEPING_ATTRS)
+        h.update(repr(sorted(attrs)).encode())
         h.update(repr(sorted((k, str(t)) for k, t in n.types.items())).encode())
         h.update(repr(tuple(str(t) for t in n.input_types)).encode())
         for name in sorted(n.weights):
