@@ -169,7 +169,6 @@ class Evaluator:
         # every evaluation on ``ref``: a baseline reuses what the search already judged
         self._judged: dict[Candidate, Evaluation] = {}
         self._ref_hashes: dict[int, tuple[Reference, str]] = {}
-        self.emulations = 0  # emulator runs this evaluator started (checkpoint hits excluded)
 
     def graph(self, candidate: Candidate) -> Graph | None:
         """hls4ml's graph for ``candidate`` (cached: pricing and evaluating share it); None
@@ -280,7 +279,6 @@ class Evaluator:
                 cp.record({keys[todo[i]]: o for i, o in results.items()})
 
         if todo:
-            self.emulations += len(todo)
             self._run([graphs[i] for i in todo], ref, args, arrived)
         return out  # type: ignore[return-value]
 
