@@ -6,8 +6,9 @@ first differ, and writes ``comparison.json``, ``summary.md`` and ``comparison.pn
 output folder. Exit code: 0 when emulator and C simulation agree on every value, 1 when they
 differ, 2 on usage errors (bad model, config or data; missing tool).
 
-Several ``--config`` files are compiled in parallel first (`tuner.commands.csim_many`), then
-each is compared into its own subfolder, one line each; the exit code is the worst of them.
+Several ``--config`` files are first compiled in parallel (``--jobs`` loky processes, or
+``--cluster``; each worker loads the model, since hls4ml converts from Keras), then each is
+compared into its own subfolder, one line each; the exit code is the worst of them.
 """
 
 from __future__ import annotations
