@@ -291,9 +291,10 @@ class Evaluator:
         return checkpoint.emulation_key(g, entry[1], self.target.metric, self.watched, strict)
 
     def _run(self, graphs: Sequence[Graph | None], ref: Reference, args: tuple, arrived) -> None:
-        """Emulate ``graphs``, calling ``arrived({index: outcome})`` as results come back."""
+        """Emulate ``graphs``, calling ``arrived({index: outcome})`` as results come back. A
+        single graph is emulated here: a round trip to a worker costs more than it saves."""
         dask = cluster.active()
-        if dask is not None:
+        if dask is not None and len(graphs) > 1:
             dask.map(emulated_metric, graphs, ref, args, lambda i, o: arrived({i: o}))
             return
         parallel, workers = self._parallel()

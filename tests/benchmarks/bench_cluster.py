@@ -40,14 +40,17 @@ def main() -> None:
         start = time.perf_counter()
         if cluster:
             with connect(cluster) as dask:
+                started = time.perf_counter() - start
                 result = tune(model, x, None, TuneOptions(jobs=dask.workers))
         else:
+            started = 0.0
             result = tune(model, x, None, TuneOptions(jobs=jobs))
         seconds = time.perf_counter() - start
-        rows.append((name, seconds, result.evaluations_per_second, _plain(result.config)))
-        print(f"{name}: {seconds:.1f} s, {result.evaluations_per_second:.1f} candidates/s")
-    print("\n| run | wall time | candidates / s | config |")
-    print("|---|---|---|---|")
-    for name, seconds, rate, config in rows:
-        same = "= 1 job" if config == rows[0][3] else "= 2 loky" if config == rows[1][3] else "?"
-        print(f"| {name} | {seconds:.1f} s | {rate:.1f} | {same} |")
+        rate = result.evaluations_per_second
+        rows.append((name, seconds, started, rate, len(result.candidates), _plain(result.config)))
+        print(f"{name}: {seconds:.1f} s ({started:.1f} s start-up), {rate:.1f} candidates/s")
+    print("\n| run | wall time | of it start-up | candidates | candidates / s | config |")
+    print("|---|---|---|---|---|---|")
+    for name, seconds, started, rate, n, config in rows:
+        same = "= 1 job" if config == rows[0][5] else "= 2 loky" if config == rows[1][5] else "?"
+        print(f"| {name} | {seconds:.1f} s | {started:.1f} s | {n} | {rate:.1f} | {same} |")
