@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 from tuner.cli import main
-from tuner.metrics import Target
 from tuner.tune import TuneOptions, tune
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
@@ -120,19 +119,19 @@ def test_a_worker_killed_during_the_search_costs_a_retry(example, local_config, 
     assert json.loads((tmp_path / "tuning.json").read_text())["config"] == local_config
 
 
-def test_a_joblib_backend_around_the_library_call_is_honoured(iris_model, cluster):
+def test_a_joblib_backend_around_the_library_call_is_honoured(example, cluster):
     """``with joblib.parallel_config(backend="dask")`` sends a ``jobs=1`` tuning's
     emulations to the Dask workers (it used to be overridden by a hard-coded loky)."""
     import joblib
 
-    model, x, y, _ = iris_model
+    model, _, x, y, _, _ = example
     _, client = cluster
     with (
         distributed.get_task_stream(client) as stream,
         joblib.parallel_config(backend="dask", n_jobs=2),
     ):
         # the search's first phases are enough to see where the emulations ran
-        tune(model, x, y, TuneOptions(Target("agreement", 0.95), jobs=1, time_limit=3))
+        tune(model, x, y, TuneOptions(jobs=1, time_limit=3))
     assert len({t["worker"] for t in _emulations(stream)}) == 2
 
 
