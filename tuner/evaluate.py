@@ -1,9 +1,11 @@
 """Evaluate candidates: hls4ml graph (main process) -> emulator (workers) -> metric and cost.
 
 hls4ml's conversion needs the Keras model and takes milliseconds, so it runs here; the
-emulator needs only the plain graph, so candidates fan out to joblib workers that never import
-TensorFlow. Any joblib backend works (``joblib.parallel_config(backend="dask")`` spreads a large
-search over a cluster).
+emulator needs only the plain graph, so candidates fan out to workers that never import
+TensorFlow: a Dask cluster when one is entered (`tuner.cluster`), else the joblib backend the
+caller configured (``with joblib.parallel_config(backend="dask"):`` around `tuner.tune.tune`,
+or Ray's), else loky processes for ``jobs != 1``. Inside an active checkpoint
+(`tuner.checkpoint`) every emulation is looked up before it runs and recorded as it arrives.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
+from joblib import parallel as joblib_parallel
 from threadpoolctl import ThreadpoolController
 
 from emulation.check import graph_findings
@@ -29,6 +32,7 @@ from emulation.graph import Graph, build_graph, decimal_text_values
 from emulation.layers.base import Node, QuantPoint
 from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel, cast_type
+from tuner import checkpoint, cluster
 from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
 from tuner.cures import Refusal
 from tuner.metrics import ConfidentTarget
@@ -103,11 +107,31 @@ def overflow_flaw(
     return None
 
 
-def _metrics_of(
-    graphs: Sequence[Graph | None], *args: Any
-) -> list[tuple[float, Refusal | None, float]]:
-    """`emulated_metric` of several graphs: one worker task."""
-    return [emulated_metric(g, *args) for g in graphs]
+Outcome = tuple[float, Refusal | None, float]
+
+# Times a joblib batch is sent again after a worker process died under it.
+RETRIES = 2
+
+
+def _metrics_of(k: int, graphs: Sequence[Graph | None], *args: Any) -> tuple[int, list[Outcome]]:
+    """`emulated_metric` of several graphs: one worker task (``k`` says which chunk)."""
+    return k, [emulated_metric(g, *args) for g in graphs]
+
+
+def user_parallel_config() -> dict[str, Any]:
+    """The backend and n_jobs the caller set with ``joblib.parallel_config`` (empty: none)."""
+    config = getattr(joblib_parallel._backend, "config", None) or {}
+    unset = joblib_parallel.default_parallel_config
+    keys = ("backend", "n_jobs")
+    return {k: config[k] for k in keys if k in config and config[k] is not unset[k]}
+
+
+def _terminated() -> tuple[type[BaseException], ...]:
+    try:
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+    except ImportError:  # pragma: no cover - joblib without loky
+        return ()
+    return (TerminatedWorkerError,)
 
 
 @functools.cache
@@ -145,13 +169,7 @@ class Evaluator:
         self._graphs: OrderedDict[Candidate, Graph] = OrderedDict()
         # every evaluation on ``ref``: a baseline reuses what the search already judged
         self._judged: dict[Candidate, Evaluation] = {}
-        # max_nbytes=None: the reference is pickled to the workers rather than memory-mapped
-        # through /dev/shm, whose clean-up in loky's resource tracker races and prints
-        # KeyError tracebacks into the user's terminal (joblib's known issue)
-        self._parallel = (
-            Parallel(n_jobs=jobs, backend="loky", max_nbytes=None) if jobs != 1 else None
-        )
-        self._workers = jobs if jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + jobs)
+        self._ref_hashes: dict[int, tuple[Reference, str]] = {}
 
     def graph(self, candidate: Candidate) -> Graph | None:
         """hls4ml's graph for ``candidate`` (cached: pricing and evaluating share it); None
@@ -244,19 +262,85 @@ class Evaluator:
 
     def _emulate(
         self, graphs: Sequence[Graph | None], ref: Reference, strict: bool
-    ) -> list[tuple[float, Refusal | None, float]]:
-        args = (ref, self.target.metric, self.watched, strict)
-        if self._parallel is None or len(graphs) == 1:
-            return [emulated_metric(g, *args) for g in graphs]
+    ) -> list[Outcome]:
+        """`emulated_metric` of each graph: recorded outcomes from the active checkpoint, the
+        rest on the active cluster, the caller's joblib backend, loky, or here."""
+        args = (self.target.metric, self.watched, strict)
+        cp = checkpoint.active()
+        keys = [self._emulation_key(g, ref, strict) for g in graphs] if cp is not None else []
+        out: list[Outcome | None] = (
+            [cp.get(k) for k in keys] if cp is not None else [None] * len(graphs)
+        )
+        todo = [i for i, o in enumerate(out) if o is None]
+
+        def arrived(results: Mapping[int, Outcome]) -> None:
+            for i, o in results.items():
+                out[todo[i]] = o
+            if cp is not None:
+                cp.record({keys[todo[i]]: o for i, o in results.items()})
+
+        if todo:
+            self._run([graphs[i] for i in todo], ref, args, arrived)
+        return out  # type: ignore[return-value]
+
+    def _emulation_key(self, graph: Graph | None, ref: Reference, strict: bool) -> str:
+        entry = self._ref_hashes.get(id(ref))
+        if entry is None:
+            entry = (ref, checkpoint.array_digest(ref.x, ref.y_float, ref.labels))
+            self._ref_hashes[id(ref)] = entry  # holds ``ref``: its id stays unique
+        g = checkpoint.graph_digest(graph) if graph is not None else "none"
+        return checkpoint.emulation_key(g, entry[1], self.target.metric, self.watched, strict)
+
+    def _run(self, graphs: Sequence[Graph | None], ref: Reference, args: tuple, arrived) -> None:
+        """Emulate ``graphs``, calling ``arrived({index: outcome})`` as results come back. A
+        single graph is emulated here: a round trip to a worker costs more than it saves."""
+        dask = cluster.active()
+        if dask is not None and len(graphs) > 1:
+            dask.map(emulated_metric, graphs, ref, args, lambda i, o: arrived({i: o}))
+            return
+        parallel, workers = self._parallel()
+        if parallel is None or len(graphs) == 1:
+            for i, g in enumerate(graphs):
+                arrived({i: emulated_metric(g, ref, *args)})
+            return
         # one task per worker, not per graph: the reference data (about 1 MB for 10,000
         # samples) is then sent once per worker, not once per ~50 ms evaluation
-        n = min(len(graphs), self._workers)
-        chunks = [graphs[k::n] for k in range(n)]
-        parts = self._parallel(delayed(_metrics_of)(c, *args) for c in chunks)
-        out: list[tuple[float, Refusal | None, float]] = [(math.nan, None, 0.0)] * len(graphs)
-        for k, part in enumerate(parts):
-            out[k::n] = part
-        return out
+        n = min(len(graphs), workers)
+        chunks = {k: list(range(k, len(graphs), n)) for k in range(n)}
+        for attempt in range(RETRIES + 1):
+            tasks = (
+                delayed(_metrics_of)(k, [graphs[i] for i in idx], ref, *args)
+                for k, idx in chunks.items()
+            )
+            try:
+                for k, part in parallel(tasks):
+                    arrived(dict(zip(chunks.pop(k), part, strict=True)))
+                return
+            except _terminated():
+                # a worker process died under its batch: what arrived is kept (and
+                # checkpointed), the rest is sent again
+                if attempt == RETRIES:
+                    raise
+
+    def _parallel(self) -> tuple[Parallel | None, int]:
+        """The joblib runner and its worker count: the backend the caller configured with
+        ``joblib.parallel_config`` (parallel even for ``jobs == 1``), else loky for
+        ``jobs != 1``, else None (emulate here)."""
+        user = user_parallel_config()
+        unordered = {"return_as": "generator_unordered"}
+        if user:
+            n_jobs = user.get("n_jobs", self.jobs if self.jobs != 1 else -1)
+            backend, _ = joblib_parallel.get_active_backend()
+            if not getattr(backend, "supports_return_generator", False):
+                unordered = {}  # a backend that hands results back only all at once
+            return Parallel(n_jobs=n_jobs, **unordered), effective_n_jobs(n_jobs)
+        if self.jobs == 1:
+            return None, 1
+        workers = self.jobs if self.jobs > 0 else max(1, (os.cpu_count() or 2) + 1 + self.jobs)
+        # max_nbytes=None: the reference is pickled to the workers rather than memory-mapped
+        # through /dev/shm, whose clean-up in loky's resource tracker races and prints
+        # KeyError tracebacks into the user's terminal (joblib's known issue)
+        return Parallel(n_jobs=self.jobs, backend="loky", max_nbytes=None, **unordered), workers
 
     def judge_config(self, cfg: Mapping, graph: Graph) -> tuple[float, bool, Refusal | None]:
         """A whole config (a baseline's) judged as the search judges a candidate: its strict

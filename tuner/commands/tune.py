@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -86,6 +88,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--jobs", type=int, default=1, help="parallel emulator workers (-1: all; default 1)"
     )
     p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="evaluate candidates on a Dask cluster: tcp://HOST:PORT (a running scheduler) or "
+        "local:N (N worker processes here); batches as large as its workers (needs "
+        "pip install 'aptune[cluster]')",
+    )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="record every evaluation here as it arrives; the same command run again resumes "
+        "from it (default: beside -o, NAME.checkpoint.jsonl)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="seed of the calibration/validation split (default 0)"
     )
     p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
@@ -107,6 +122,18 @@ def _example_paths() -> tuple[Path, Path, Path]:
         Path(str(root / "digits_x.npy")),
         Path(str(root / "digits_y.npy")),
     )
+
+
+def _open_checkpoint(stack, args, output: Path, model, x, labels, options) -> None:
+    """Enter the run's checkpoint (`tuner.checkpoint`): ``--checkpoint`` refuses one of
+    another job; the default one beside the output is then started afresh, said on stderr."""
+    from tuner.checkpoint import Checkpoint, job_key
+
+    path = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".checkpoint.jsonl")
+    key = job_key(model, x, labels, options)
+    cp = stack.enter_context(Checkpoint.open(path, key, replace_foreign=not args.checkpoint))
+    if cp.note:
+        print(f"aptune: {cp.note}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,6 +167,10 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs == 0 or args.jobs < -1:
         raise ConfigError(f"--jobs must be a positive number or -1 (all cores); got {args.jobs}")
 
+    if args.cluster:
+        from tuner.cluster import connect, require
+
+        require(args.cluster)  # the extra and the address, before seconds of loading
     model, _ = load(model_path, weights=args.weights)
     x = load_data(data_path, expected_shape=model.input_shape)
     labels = None
@@ -167,8 +198,13 @@ def run(args: argparse.Namespace) -> int:
     folders = [output.parent, *([Path(args.report)] if args.report else [])]
     created = [f for f in dict.fromkeys(folders) if prepare_folder(f)]
 
-    with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
-        result = tune(model, x, labels, options, progress=progress)
+    with contextlib.ExitStack() as backends:
+        if args.cluster:
+            dask = backends.enter_context(connect(args.cluster))
+            options = replace(options, jobs=dask.workers)  # a batch occupies every worker
+        _open_checkpoint(backends, args, output, model, x, labels, options)
+        with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
+            result = tune(model, x, labels, options, progress=progress)
 
     result.model = str(model_path)
     result.run = new_run_id()
