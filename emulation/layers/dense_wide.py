@@ -17,6 +17,8 @@ cast 2 rounds) it comes here, fastest first:
   int64 (int32 when it fits), by add-and-shift for every rounding mode, in cache-sized blocks;
   the sums are one reduction per block. Only accumulations that no bound proves have their
   prefix sums checked, and only those whose prefix sums leave the range run the C++ loop.
+  Where numba is available the whole C++ loop runs compiled instead (`dense_compiled`): one
+  pass, no bound needed; this NumPy path stays as the reference the tests compare with.
 - `walk`: that C++ loop, vectorised over the accumulations that need it.
 
 Everything else (operands wider than 63 bits, sums past 64 bits that no bound controls) stays
@@ -28,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from emulation.fixed import FixedType, Overflow, Rounding, accumulate_type, sum_type
+from emulation.layers import dense_compiled
 
 __all__ = [
     "exact_matmul_mod64",
@@ -171,12 +174,18 @@ def rounded_sums(
     of 2^-(Fx + Fw), are at most ``big`` in magnitude; ``b_raw`` (n_out,) the bias in accum_t's
     mantissas. The caller guarantees ``big + 2^k < 2^62`` and that every sum of n_in + 1
     accum_t values fits int64. With ``products_fit`` (no rounded product can leave accum_t's
-    range) cast 2 is an add and a shift (`_round_shift`); otherwise the full int64 cast, which
-    also applies the overflow mode and flags the products it changed.
+    range) cast 2 is an add and a shift (`_round_shift`), and where numba is available the
+    whole loop is compiled (`dense_compiled.rounded_loop`); otherwise the full int64 cast,
+    which also applies the overflow mode and flags the products it changed.
 
     Returns the accumulator mantissas (int64, C++ values), whether a partial-sum cast overflowed,
     and the sums without overflow (int64, exact; for the overflow accounting).
     """
+    if products_fit and dense_compiled.supports(accum_t):
+        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t)
+        if accum_t.overflow is Overflow.WRAP:
+            acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
+        return np.asarray(acc, dtype=np.int64), over, exact
     batch, n_in = mx.shape
     n_out = mw.shape[1]
     dtype = np.int32 if products_fit and big + (1 << k) < 1 << 30 else np.int64

@@ -1,0 +1,132 @@
+"""The rounded Dense accumulation as one compiled loop (numba), where it applies.
+
+`emulation.layers.dense_wide.rounded_sums` forms every product in NumPy int64, in cache-sized
+blocks, and runs the C++ loop only for the accumulations no bound controls. That is several
+passes over memory per product. Here each product is formed, rounded to accum_t (cast 2, by
+the add-and-shift of `dense_wide._round_shift`) and added with the accumulator's own overflow
+mode (cast 3) in one pass, in the C++ order, so no bound is needed and the result is the C++
+loop itself::
+
+    acc = bias[j]
+    for i in range(n_in):  acc = O(acc + R(x[i] * w[i, j] / 2^k))
+
+with R the rounding of accum_t and O its overflow mode (saturate, saturate symmetric, to zero;
+a plain wrap is applied once to the exact sum, as addition modulo 2^W is associative). The loop
+over outputs is innermost so that it vectorises; a zero input (ReLU outputs) adds R(0) = 0 to an
+in-range accumulator, which changes nothing, so its row is skipped. Everything is int64: the
+caller guarantees |products| + 2^k < 2^62 and that every partial sum fits.
+
+`available` says whether numba imports; `enabled` (a module flag the tests switch) chooses
+between this and the pure NumPy reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emulation.fixed import FixedType, Overflow, Rounding
+
+try:  # numba is a declared dependency; without it the NumPy path runs
+    import numba
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+
+__all__ = ["available", "enabled", "rounded_loop", "supports"]
+
+available = numba is not None
+enabled = True
+
+# overflow handling of cast 3 in the kernel: 0 none (plain wrap, applied afterwards),
+# 1 saturate to [lo, hi], 2 set to zero
+_MODES = {Overflow.SAT: 1, Overflow.SAT_SYM: 1, Overflow.SAT_ZERO: 2}
+
+
+def _offsets(rounding: Rounding, k: int) -> tuple[int, int, int, int]:
+    """(base, sign factor, sign mask, parity factor) of the rounding offset added before the
+    shift by k: ``base + factor * s + (s & mask) + parity * ((p >> k) & 1)`` with s = p >> 63
+    (0 or -1), the offsets of `dense_wide._round_shift` written without branches."""
+    half = 1 << (k - 1)
+    return {
+        Rounding.TRN: (0, 0, 0, 0),
+        Rounding.TRN_ZERO: (0, 0, (1 << k) - 1, 0),
+        Rounding.RND: (half, 0, 0, 0),
+        Rounding.RND_MIN_INF: (half - 1, 0, 0, 0),
+        Rounding.RND_ZERO: (half - 1, -1, 0, 0),
+        Rounding.RND_INF: (half, 1, 0, 0),
+        Rounding.RND_CONV: (half - 1, 0, 0, 1),
+    }[rounding]
+
+
+def supports(accum_t: FixedType) -> bool:
+    """Whether the kernel reproduces cast 3 of ``accum_t`` (plain wrap or a saturating mode)."""
+    plain_wrap = accum_t.overflow is Overflow.WRAP and accum_t.sat_bits == 0
+    return available and enabled and (plain_wrap or accum_t.overflow in _MODES)
+
+
+def _loop(mx, mw, b, k, base, factor, smask, parity, mode, lo, hi, acc, exact, over):
+    batch, n_in = mx.shape
+    n_out = mw.shape[1]
+    a = np.empty(n_out, dtype=np.int64)
+    e = np.empty(n_out, dtype=np.int64)
+    o = np.empty(n_out, dtype=np.bool_)
+    for s in range(batch):
+        for j in range(n_out):
+            a[j] = b[j]
+            e[j] = b[j]
+            o[j] = False
+        for i in range(n_in):
+            xv = np.int64(mx[s, i])
+            if xv == 0:
+                continue
+            for j in range(n_out):
+                p = xv * np.int64(mw[i, j])
+                sg = p >> 63
+                q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+                e[j] += q
+                if mode != 0:
+                    v = a[j] + q
+                    out = (v > hi) | (v < lo)
+                    o[j] |= out
+                    if mode == 1:
+                        v = min(max(v, lo), hi)
+                    elif out:
+                        v = 0
+                    a[j] = v
+        for j in range(n_out):
+            exact[s, j] = e[j]
+            acc[s, j] = a[j] if mode != 0 else e[j]
+            over[s, j] = o[j]
+
+
+_compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
+
+
+def rounded_loop(
+    mx: np.ndarray, mw: np.ndarray, b_raw: np.ndarray, k: int, accum_t: FixedType
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Casts 2 and 3 of rounded products in the compiled loop (`supports` must hold).
+
+    Same contract as `dense_wide.rounded_sums` with no product leaving accum_t's range:
+    returns the accumulator mantissas (a plain-wrap accumulator not yet wrapped), whether a
+    partial-sum cast changed a value, and the sums without overflow.
+    """
+    batch, n_out = mx.shape[0], mw.shape[1]
+    acc = np.empty((batch, n_out), dtype=np.int64)
+    exact = np.empty((batch, n_out), dtype=np.int64)
+    over = np.zeros((batch, n_out), dtype=bool)
+    if batch == 0 or n_out == 0:
+        return acc, over, exact
+    small = max(abs(int(mx.min())), int(mx.max())) < 1 << 31
+    small = small and max(abs(int(mw.min())), int(mw.max())) < 1 << 31
+    dtype = np.int32 if small else np.int64
+    mx = np.ascontiguousarray(mx, dtype=dtype)
+    mw = np.ascontiguousarray(mw, dtype=dtype)
+    base, factor, smask, parity = _offsets(accum_t.rounding, k)
+    mode = _MODES.get(accum_t.overflow, 0)
+    b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
+    _compiled(
+        mx, mw, b64, np.int64(k), np.int64(base), np.int64(factor), np.int64(smask),
+        np.int64(parity), np.int64(mode), np.int64(accum_t.min_raw), np.int64(accum_t.max_raw),
+        acc, exact, over,
+    )  # fmt: skip
+    return acc, over, exact
