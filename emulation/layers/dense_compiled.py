@@ -63,52 +63,97 @@ def supports(accum_t: FixedType) -> bool:
     return available and enabled and (plain_wrap or accum_t.overflow in _MODES)
 
 
-def _loop(mx, mw, b, k, base, factor, smask, parity, mode, lo, hi, acc, exact, over):
-    batch, n_in = mx.shape
+# samples per block of the saturating loop: its accumulators stay in registers / L1
+_LANES = 64
+
+
+def _loop(mx, fx, xs, mw, b, k, base, factor, smask, parity, mode, lo, hi, acc, exact, over):
+    # the inputs come as int mantissas ``mx`` or, when ``fx`` is not empty, as float64 values
+    # of scale ``xs`` = 2^Fx (exact integers once scaled: converted here, once per block)
+    from_float = fx.shape[0] > 0
+    batch, n_in = fx.shape if from_float else mx.shape
     n_out = mw.shape[1]
-    a = np.empty(n_out, dtype=np.int64)
-    e = np.empty(n_out, dtype=np.int64)
-    o = np.empty(n_out, dtype=np.bool_)
-    for s in range(batch):
+    # the loop over a block of samples is innermost: it vectorises for any number of outputs,
+    # while every accumulation still adds its products one by one in the C++ order
+    buf = np.empty((n_in, _LANES), dtype=np.int64)
+    a = np.empty((n_out, _LANES), dtype=np.int64)
+    e = np.empty((n_out, _LANES), dtype=np.int64)
+    o = np.empty((n_out, _LANES), dtype=np.bool_)
+    for s0 in range(0, batch, _LANES):
+        m = min(_LANES, batch - s0)
+        for t in range(m):
+            for i in range(n_in):
+                buf[i, t] = np.int64(fx[s0 + t, i] * xs) if from_float else np.int64(mx[s0 + t, i])
         for j in range(n_out):
-            a[j] = b[j]
-            e[j] = b[j]
-            o[j] = False
+            for t in range(m):
+                a[j, t] = b[j]
+                e[j, t] = b[j]
+                o[j, t] = False
         for i in range(n_in):
-            xv = np.int64(mx[s, i])
-            if xv == 0:
-                continue
             for j in range(n_out):
-                p = xv * np.int64(mw[i, j])
-                sg = p >> 63
-                q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
-                e[j] += q
-                if mode != 0:
-                    v = a[j] + q
+                wv = np.int64(mw[i, j])
+                for t in range(m):
+                    p = buf[i, t] * wv
+                    sg = p >> 63
+                    q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+                    e[j, t] += q
+                    v = a[j, t] + q
                     out = (v > hi) | (v < lo)
-                    o[j] |= out
+                    o[j, t] |= out
                     if mode == 1:
                         v = min(max(v, lo), hi)
                     elif out:
                         v = 0
-                    a[j] = v
+                    a[j, t] = v
         for j in range(n_out):
-            exact[s, j] = e[j]
-            acc[s, j] = a[j] if mode != 0 else e[j]
-            over[s, j] = o[j]
+            for t in range(m):
+                exact[s0 + t, j] = e[j, t]
+                acc[s0 + t, j] = a[j, t]
+                over[s0 + t, j] = o[j, t]
+
+
+def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, exact):
+    # a plain-wrap accumulator needs only the exact sums: a reduction over the inputs, which
+    # vectorises (weights transposed, one sample's row converted once)
+    from_float = fx.shape[0] > 0
+    batch, n_in = fx.shape if from_float else mx.shape
+    n_out = wt.shape[0]
+    row = np.empty(n_in, dtype=np.int64)
+    trn = base == 0 and factor == 0 and smask == 0 and parity == 0
+    for s in range(batch):
+        for i in range(n_in):
+            row[i] = np.int64(fx[s, i] * xs) if from_float else np.int64(mx[s, i])
+        for j in range(n_out):
+            t = np.int64(b[j])
+            if trn:  # AP_TRN, the default: a shift alone
+                for i in range(n_in):
+                    t += (row[i] * np.int64(wt[j, i])) >> k
+            else:
+                for i in range(n_in):
+                    p = row[i] * np.int64(wt[j, i])
+                    sg = p >> 63
+                    t += (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+            exact[s, j] = t
 
 
 _compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
+_compiled_sum = numba.njit(cache=True, nogil=True)(_sum_loop) if available else None
 
 
 def rounded_loop(
-    mx: np.ndarray, mw: np.ndarray, b_raw: np.ndarray, k: int, accum_t: FixedType
+    mx: np.ndarray,
+    mw: np.ndarray,
+    b_raw: np.ndarray,
+    k: int,
+    accum_t: FixedType,
+    x_fractional: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Casts 2 and 3 of rounded products in the compiled loop (`supports` must hold).
 
     Same contract as `dense_wide.rounded_sums` with no product leaving accum_t's range:
     returns the accumulator mantissas (a plain-wrap accumulator not yet wrapped), whether a
-    partial-sum cast changed a value, and the sums without overflow.
+    partial-sum cast changed a value, and the sums without overflow. ``mx`` may also be
+    float64 values with ``x_fractional`` = Fx, every ``x * 2^Fx`` an integer below 2^53.
     """
     batch, n_out = mx.shape[0], mw.shape[1]
     acc = np.empty((batch, n_out), dtype=np.int64)
@@ -116,16 +161,26 @@ def rounded_loop(
     over = np.zeros((batch, n_out), dtype=bool)
     if batch == 0 or n_out == 0:
         return acc, over, exact
-    small = max(abs(int(mx.min())), int(mx.max())) < 1 << 31
-    small = small and max(abs(int(mw.min())), int(mw.max())) < 1 << 31
-    dtype = np.int32 if small else np.int64
-    mx = np.ascontiguousarray(mx, dtype=dtype)
-    mw = np.ascontiguousarray(mw, dtype=dtype)
+    empty = np.empty((0, 0), dtype=np.int32)
+    if x_fractional is not None:
+        fx, xs = np.ascontiguousarray(mx, dtype=np.float64), float(np.ldexp(1.0, x_fractional))
+        mx = empty
+    else:
+        fx, xs = np.empty((0, 0)), 1.0
+        small = max(abs(int(mx.min())), int(mx.max())) < 1 << 31
+        mx = np.ascontiguousarray(mx, dtype=np.int32 if small else np.int64)
+    small = max(abs(int(mw.min())), int(mw.max())) < 1 << 31
+    mw = np.ascontiguousarray(mw, dtype=np.int32 if small else np.int64)
     base, factor, smask, parity = _offsets(accum_t.rounding, k)
     mode = _MODES.get(accum_t.overflow, 0)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
+    if mode == 0:
+        wt = np.ascontiguousarray(mw.T)
+        _compiled_sum(mx, fx, xs, wt, b64, np.int64(k), np.int64(base), np.int64(factor),
+                      np.int64(smask), np.int64(parity), exact)  # fmt: skip
+        return exact, over, exact
     _compiled(
-        mx, mw, b64, np.int64(k), np.int64(base), np.int64(factor), np.int64(smask),
+        mx, fx, xs, mw, b64, np.int64(k), np.int64(base), np.int64(factor), np.int64(smask),
         np.int64(parity), np.int64(mode), np.int64(accum_t.min_raw), np.int64(accum_t.max_raw),
         acc, exact, over,
     )  # fmt: skip

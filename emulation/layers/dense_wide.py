@@ -167,6 +167,7 @@ def rounded_sums(
     big: int,
     accum_t: FixedType,
     products_fit: bool = True,
+    x_fractional: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Casts 2 and 3 for products that cast 2 rounds by k >= 1 bits.
 
@@ -179,13 +180,16 @@ def rounded_sums(
     which also applies the overflow mode and flags the products it changed.
 
     Returns the accumulator mantissas (int64, C++ values), whether a partial-sum cast overflowed,
-    and the sums without overflow (int64, exact; for the overflow accounting).
+    and the sums without overflow (int64, exact; for the overflow accounting). With
+    ``x_fractional`` = Fx, ``mx`` holds float64 values whose mantissas are ``mx * 2^Fx``.
     """
     if products_fit and dense_compiled.supports(accum_t):
-        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t)
+        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
         if accum_t.overflow is Overflow.WRAP:
             acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
         return np.asarray(acc, dtype=np.int64), over, exact
+    if x_fractional is not None:
+        mx = np.ldexp(mx, x_fractional).astype(np.int64)
     batch, n_in = mx.shape
     n_out = mw.shape[1]
     dtype = np.int32 if products_fit and big + (1 << k) < 1 << 30 else np.int64

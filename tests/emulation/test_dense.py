@@ -9,6 +9,7 @@ import emulation.graph
 import emulation.layers.dense as dense_mod
 from emulation import EmulatedModel
 from emulation.fixed import FixedType
+from emulation.layers import dense_compiled, dense_int
 from emulation.layers.base import Context
 from emulation.layers.dense import dense, dense_adapter, dense_sum_order
 from tests.conftest import requires_gxx
@@ -55,7 +56,23 @@ ACCUMULATORS = [
     "ap_fixed<10,3,AP_TRN,AP_WRAP,2>",  # wraps with saturation bits: not modular
     "ap_ufixed<10,4,AP_RND_ZERO,AP_SAT_ZERO>",
     "ap_fixed<9,-1,AP_RND_MIN_INF,AP_SAT_SYM>",
+    "ap_fixed<12,5>",  # truncates each product, wraps: a uniform config's default
 ]
+
+
+@pytest.fixture(
+    params=[
+        "numpy",
+        pytest.param(
+            "numba",
+            marks=pytest.mark.skipif(not dense_compiled.available, reason="numba not installed"),
+        ),
+    ]
+)
+def kernel(request, monkeypatch) -> str:
+    """Rounded products through the NumPy reference blocks or the compiled loop."""
+    monkeypatch.setattr(dense_compiled, "enabled", request.param == "numba")
+    return request.param
 
 
 def _call(x, w, b, accum, order=None, ctx=None):
@@ -66,7 +83,7 @@ def _call(x, w, b, accum, order=None, ctx=None):
 
 
 @pytest.mark.parametrize("accum", ACCUMULATORS)
-def test_dense_equals_the_literal_cpp_loop(accum):
+def test_dense_equals_the_literal_cpp_loop(accum, kernel):
     """Every path of dense() equals the literal loop of casts, for every overflow kind."""
     x, w, b = _operands(1)
     order = dense_sum_order(x.shape[1], "resource", 4)
@@ -76,7 +93,7 @@ def test_dense_equals_the_literal_cpp_loop(accum):
 
 
 @pytest.mark.parametrize("accum", ACCUMULATORS)
-def test_integer_path_equals_float_path(accum, monkeypatch):
+def test_integer_path_equals_float_path(accum, kernel, monkeypatch):
     """The mantissa path (for types past 53 bits) gives the float64 path's values and counts."""
     x, w, b = _operands(2)
     order = dense_sum_order(x.shape[1], "resource", 3)
@@ -106,21 +123,22 @@ def test_wide_types_use_python_integers(monkeypatch):
     x, w, b = _operands(4, batch=50)
     monkeypatch.setattr(dense_mod, "_FLOAT_BITS", 4)
     small, _, _ = _call(x, w, b, ACCUMULATORS[4])
-    monkeypatch.setattr(dense_mod, "_INT64_BITS", 8)
+    monkeypatch.setattr(dense_int, "_INT64_BITS", 8)
     wide, _, _ = _call(x, w, b, ACCUMULATORS[4])
     assert np.array_equal(wide, small)
 
 
 @pytest.mark.parametrize("accum", [ACCUMULATORS[1], ACCUMULATORS[3], ACCUMULATORS[4]])
-def test_blocks_bound_memory_without_changing_results(accum, monkeypatch):
+def test_blocks_bound_memory_without_changing_results(accum, kernel, monkeypatch):
     """Tiny blocks (one sample, one output at a time) give the same values."""
     x, w, b = _operands(5)
     whole, _, _ = _call(x, w, b, accum)
     monkeypatch.setattr(dense_mod, "_BLOCK", 1)
+    monkeypatch.setattr(dense_int, "_BLOCK", 1)
     assert np.array_equal(_call(x, w, b, accum)[0], whole)
 
 
-def test_overflows_are_counted_per_accumulation():
+def test_overflows_are_counted_per_accumulation(kernel):
     """One entry per sample and output; overflowed when a cast changed the running value."""
     x, w, b = _operands(6)
     ctx = Context()
@@ -360,7 +378,7 @@ WIDE_VALUES = [
 
 
 @pytest.mark.parametrize(("x_t", "w_t", "accum"), WIDE_VALUES)
-def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, monkeypatch):
+def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, kernel, monkeypatch):
     """Where only the values prove float64 exact, the float path gives the integer path's values
     and overflow counts, and the literal C++ loop's values."""
     rng = np.random.default_rng(7)

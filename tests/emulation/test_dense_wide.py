@@ -15,7 +15,7 @@ import pytest
 
 import emulation.layers.dense as dense_mod
 from emulation.fixed import FixedType, Rounding
-from emulation.layers import dense_compiled, dense_wide
+from emulation.layers import dense_compiled, dense_int, dense_wide
 from emulation.layers.dense import dense_sum_order
 from tests.conftest import requires_gxx
 from tests.emulation.test_fixed_cpp import _ap_types_dir, _cpp_name
@@ -301,7 +301,7 @@ def _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch) -> tuple[np.n
         acc, _, _ = dense_mod._accumulate_float(x, w, b, x_t, w_t, b_t, accum_t)
         raw = np.ldexp(acc, accum_t.fractional).astype(np.int64)
     else:
-        raw, _, _ = dense_mod._accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
+        raw, _, _ = dense_int.accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
     return np.asarray(raw).astype(np.int64), used
 
 
@@ -358,7 +358,7 @@ def test_the_reference_paths_equal_the_cpp_loop(case, cpp_results, monkeypatch):
     name, *spec, _ = case
     x, w, b, x_t, w_t, b_t, accum_t, order = _case(k, *spec)
     monkeypatch.setattr(dense_mod, "_ROUNDED_INT", False)
-    monkeypatch.setattr(dense_mod, "_wide_kernels", lambda *a: None)
+    monkeypatch.setattr(dense_int, "wide_kernels", lambda *a: None)
     raw, used = _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch)
     assert not used
     assert np.array_equal(_pattern(raw, accum_t.width), cpp_results[name])
