@@ -123,12 +123,16 @@ def dense(
     if order is not None:
         # products do not depend on the order; only the sums do
         x, w = x[:, order], w[order]
-    wide = not _float_exact(x, w, b, x_t, w_t, accum_t)
-    run = accumulate_int if wide else _accumulate_float
-    acc, over, max_abs = run(x, w, b, x_t, w_t, b_t, accum_t)
+    # every bound below needs only the largest |x_i| of the batch: one pass over x
+    x_max = column_max_abs(x)
+    wide = not _float_exact(x_max, w, b, x_t, w_t, accum_t)
+    if wide:
+        acc, over, max_abs = accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
+    else:
+        acc, over, max_abs = _accumulate_float(x, w, b, x_t, w_t, b_t, accum_t, x_max)
     # the largest |product| before cast 2: exact, without forming every product
     if x.size and w.size:
-        col = np.max(np.abs(x), axis=0) * np.max(np.abs(w), axis=1)
+        col = x_max * np.max(np.abs(w), axis=1)
         max_abs = max(max_abs, float(np.max(col)))
     ctx.record(f"{point}.accum_t", over, max_abs)
     if wide:
@@ -147,9 +151,12 @@ def _accumulate_float(
     w_t: FixedType,
     b_t: FixedType,
     accum_t: FixedType,
+    x_max: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Casts 1-3 in float64 (every value involved has at most 53 bits): the accumulators, which
-    accumulations overflowed, and the largest |bias| or |final sum|."""
+    accumulations overflowed, and the largest |bias| or |final sum|. ``x_max``: the
+    `column_max_abs` of x, when the caller has it."""
+    x_max = column_max_abs(x) if x_max is None else x_max
     batch, n_in = x.shape
     n_out = w.shape[1]
     b_acc, b_over = accum_t.quantize(b, return_overflow=True)
@@ -157,7 +164,7 @@ def _accumulate_float(
     max_abs = float(np.max(np.abs(b), initial=0.0))
     modular = wraps(accum_t)
     lo, hi = accum_t.min, accum_t.max
-    if _matmul_ok(x, w, x_t, w_t, accum_t):
+    if _matmul_ok(x_max, w, x_t, w_t, accum_t):
         # cast 2 is the identity: one matmul, exact (all on accum_t's grid, < 2^53 LSBs)
         s = x @ w + b_acc
         max_abs = max(max_abs, float(np.max(np.abs(s), initial=0.0)))
@@ -178,17 +185,18 @@ def _accumulate_float(
 
     # cast 2 rounds (or may overflow): every product cast, in blocks of samples and outputs,
     # laid out (n_in, samples, outputs) so that each step of a sum adds one contiguous slab
-    biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
+    biggest = float(np.max(x_max, initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     products_fit = lo < 0 and biggest + accum_t.lsb <= hi
     k = x_t.fractional + w_t.fractional - accum_t.fractional
     if products_fit and _ROUNDED_INT and k >= 1 and x.size and w.size:
         # the inputs stay float64 (exact integers once scaled by 2^Fx): no mantissa pass
         mw = int64_mantissas(w, w_t)
-        x_max = np.ldexp(np.maximum(x.max(axis=0), -x.min(axis=0)), x_t.fractional)
+        x_raw_max = np.ldexp(x_max, x_t.fractional)
         b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
         if mw is not None:
-            big = int(x_max.max()) * max(abs(int(mw.min())), int(mw.max()))
-            if big + (1 << k) < 1 << 62 and sums_fit_int64(x_max, mw, b_raw, k, accum_t, True):
+            big = int(x_raw_max.max()) * max(abs(int(mw.min())), int(mw.max()))
+            fit = sums_fit_int64(x_raw_max, mw, b_raw, k, accum_t, True)
+            if big + (1 << k) < 1 << 62 and fit:
                 raw, o, exact = dense_wide.rounded_sums(
                     x, mw, b_raw, k, big, accum_t, x_fractional=x_t.fractional
                 )
@@ -231,10 +239,23 @@ def _accumulate_float(
     return acc, over, max_abs
 
 
+def column_max_abs(x: np.ndarray) -> np.ndarray:
+    """max |x_i| over the batch, per input (n_in,): two reductions, no |x| temporary."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1])
+    return np.maximum(x.max(axis=0), -x.min(axis=0))
+
+
 def _float_exact(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
+    x_max: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    x_t: FixedType,
+    w_t: FixedType,
+    accum_t: FixedType,
 ) -> bool:
-    """Whether every value casts 1-3 produce is exact in float64 (mantissas below 2^53).
+    """Whether every value casts 1-3 produce is exact in float64 (mantissas below 2^53), given
+    ``x_max``, the largest |x_i| of the batch per input (`column_max_abs`).
 
     From the types alone when they guarantee it; otherwise from the actual values, as FINN
     sizes accumulators: with X_i = max |x_i| over the batch, every product x_i w_ij is at most
@@ -243,12 +264,11 @@ def _float_exact(
     is monotone, so a computed sum of non-negative integers below 2^53 is the exact sum (a
     partial sum past 2^53 would round to at least 2^53 and stay there).
     """
-    n_in = x.shape[1]
+    n_in = x_max.shape[0]
     p_t = product_type(x_t, w_t)
     if p_t.width <= _FLOAT_BITS and accumulate_type(accum_t, n_in + 1).width <= _FLOAT_BITS:
         return True
     limit = np.ldexp(1.0, _FLOAT_BITS)
-    x_max = np.max(np.abs(x), axis=0, initial=0.0)
     w_abs = np.abs(w)
     # products: |x| 2^Fx and |w| 2^Fw are integers (mantissas), so is their product
     biggest = float(np.max(x_max, initial=0.0)) * float(np.max(w_abs, initial=0.0))
@@ -272,13 +292,14 @@ def _float_exact(
 
 
 def _matmul_ok(
-    x: np.ndarray, w: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
+    x_max: np.ndarray, w: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
 ) -> bool:
     """Whether cast 2 is the identity: no product rounds (accum_t keeps their fractional bits)
-    and none can leave accum_t's range (signed accumulators only)."""
+    and none can leave accum_t's range (signed accumulators only); ``x_max`` as in
+    `_float_exact`."""
     if x_t.fractional + w_t.fractional > accum_t.fractional or accum_t.min >= 0:
         return False
-    biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
+    biggest = float(np.max(x_max, initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     return biggest <= accum_t.max
 
 

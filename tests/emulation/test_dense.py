@@ -75,6 +75,11 @@ def kernel(request, monkeypatch) -> str:
     return request.param
 
 
+def _cols(x):
+    """What the bounds read of the inputs: the largest |x_i| over the batch."""
+    return dense_mod.column_max_abs(x)
+
+
 def _call(x, w, b, accum, order=None, ctx=None):
     accum_t = FixedType.parse(accum)
     result_t = FixedType.parse("ap_fixed<9,3,AP_RND,AP_SAT>")
@@ -109,7 +114,7 @@ def test_integer_path_equals_float_path(accum, kernel, monkeypatch):
 def test_matmul_equals_casting_every_product(accum, monkeypatch):
     """Where the matmul shortcut applies, casting every product gives the same values."""
     x, w, b = _operands(3)
-    assert dense_mod._matmul_ok(x, w, X_T, W_T, FixedType.parse(accum))
+    assert dense_mod._matmul_ok(_cols(x), w, X_T, W_T, FixedType.parse(accum))
     ctx_fast, ctx_cast = Context(), Context()
     fast, _, _ = _call(x, w, b, accum, None, ctx_fast)
     monkeypatch.setattr(dense_mod, "_matmul_ok", lambda *a: False)
@@ -346,7 +351,7 @@ def test_value_bound_at_the_2_to_53_edge(total):
     a float64 matmul rounds 2^53 + 1 to 2^53 and the 54-bit wrap would differ."""
     x, w, b = _edge(total)
     w_t = FixedType(2, 2)
-    assert dense_mod._float_exact(x, w, b, INT54, w_t, INT54) == (total < 1 << 53)
+    assert dense_mod._float_exact(_cols(x), w, b, INT54, w_t, INT54) == (total < 1 << 53)
     got = dense(x, w, b, x_t=INT54, w_t=w_t, b_t=INT54, accum_t=INT54, result_t=INT54)
     wrapped = (total + (1 << 53)) % (1 << 54) - (1 << 53)  # the C++ accumulator, exactly
     assert got[0, 0] == float(wrapped), (got[0, 0], wrapped)
@@ -356,8 +361,8 @@ def test_value_bound_refuses_products_past_53_bits():
     """A single product of 2^53 (mantissas 2^27 x 2^26) is refused even with a wide accumulator."""
     x = np.array([[float(1 << 27)]])
     w = np.array([[float(1 << 26)]])
-    assert not dense_mod._float_exact(x, w, np.zeros(1), INT54, FixedType(28, 28), INT54)
-    assert dense_mod._float_exact(x, w / 2, np.zeros(1), INT54, FixedType(28, 28), INT54)
+    assert not dense_mod._float_exact(_cols(x), w, np.zeros(1), INT54, FixedType(28, 28), INT54)
+    assert dense_mod._float_exact(_cols(x), w / 2, np.zeros(1), INT54, FixedType(28, 28), INT54)
 
 
 # wide types no type-only rule proves exact in float64, whose values do: an exact-product
@@ -386,7 +391,7 @@ def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, kernel, mon
     w = w_t.quantize(rng.uniform(-0.4, 0.4, (24, 9)))
     b = B_T.quantize(rng.normal(0, 1, 9))
     accum_t, result_t = FixedType.parse(accum), FixedType.parse("ap_fixed<16,6>")
-    assert dense_mod._float_exact(x, w, b, x_t, w_t, accum_t)
+    assert dense_mod._float_exact(_cols(x), w, b, x_t, w_t, accum_t)
     kw = {"x_t": x_t, "w_t": w_t, "b_t": B_T, "accum_t": accum_t, "result_t": result_t}
     ctx_f, ctx_i = Context(), Context()
     fast = dense(x, w, b, ctx=ctx_f, **kw)
@@ -431,13 +436,13 @@ def test_value_bound_float_path_equals_c_simulation(monkeypatch):
     proven = []
     real = dense_mod._float_exact
 
-    def spy(x, w, b, x_t, w_t, accum_t):
-        n = x.shape[1] + 1
+    def spy(x_max, w, b, x_t, w_t, accum_t):
+        n = x_max.shape[0] + 1
         types_only = max(
             dense_mod.product_type(x_t, w_t).width,
             dense_mod.accumulate_type(accum_t, n).width,
         )
-        ok = real(x, w, b, x_t, w_t, accum_t)
+        ok = real(x_max, w, b, x_t, w_t, accum_t)
         proven.append(ok and types_only > dense_mod._FLOAT_BITS)
         return ok
 

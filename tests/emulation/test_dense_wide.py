@@ -297,7 +297,7 @@ def _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch) -> tuple[np.n
 
         monkeypatch.setattr(dense_wide, name, spy)
     x, w = x[:, order], w[order]
-    if dense_mod._float_exact(x, w, b, x_t, w_t, accum_t):
+    if dense_mod._float_exact(dense_mod.column_max_abs(x), w, b, x_t, w_t, accum_t):
         acc, _, _ = dense_mod._accumulate_float(x, w, b, x_t, w_t, b_t, accum_t)
         raw = np.ldexp(acc, accum_t.fractional).astype(np.int64)
     else:
