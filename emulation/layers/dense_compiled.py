@@ -10,11 +10,17 @@ loop itself::
     acc = bias[j]
     for i in range(n_in):  acc = O(acc + R(x[i] * w[i, j] / 2^k))
 
-with R the rounding of accum_t and O its overflow mode (saturate, saturate symmetric, to zero;
-a plain wrap is applied once to the exact sum, as addition modulo 2^W is associative). The loop
-over outputs is innermost so that it vectorises; a zero input (ReLU outputs) adds R(0) = 0 to an
-in-range accumulator, which changes nothing, so its row is skipped. Everything is int64: the
-caller guarantees |products| + 2^k < 2^62 and that every partial sum fits.
+with R the rounding of accum_t and O its overflow mode. Two loops, by accumulator:
+
+- plain wrap (N = 0): addition modulo 2^W is associative, so only the exact sums are needed
+  (wrapped once afterwards): per sample and output a reduction over the inputs, which
+  vectorises (and under AP_TRN, the default, R is a shift alone);
+- saturate, saturate symmetric, to zero: every partial sum is cast in the C++ order, so the
+  loop over a block of samples is the innermost one (it vectorises for any number of outputs).
+
+Everything is int64: the caller guarantees |products| + 2^k < 2^62 and that every partial sum
+fits. The inputs may come as float64 values (the float64 path's im2col matrix), converted to
+mantissas inside the loop rather than in a pass of their own.
 
 `available` says whether numba imports; `enabled` (a module flag the tests switch) chooses
 between this and the pure NumPy reference.
