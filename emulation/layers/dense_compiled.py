@@ -153,6 +153,7 @@ def rounded_loop(
     k: int,
     accum_t: FixedType,
     x_fractional: int | None = None,
+    sums_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Casts 2 and 3 of rounded products in the compiled loop (`supports` must hold).
 
@@ -160,6 +161,8 @@ def rounded_loop(
     returns the accumulator mantissas (a plain-wrap accumulator not yet wrapped), whether a
     partial-sum cast changed a value, and the sums without overflow. ``mx`` may also be
     float64 values with ``x_fractional`` = Fx, every ``x * 2^Fx`` an integer below 2^53.
+    ``sums_only``: the caller has proven that no partial sum leaves accum_t's range, so the
+    plain sums are the C++ values (the vectorised reduction, for any overflow mode).
     """
     batch, n_out = mx.shape[0], mw.shape[1]
     acc = np.empty((batch, n_out), dtype=np.int64)
@@ -178,7 +181,7 @@ def rounded_loop(
     small = max(abs(int(mw.min())), int(mw.max())) < 1 << 31
     mw = np.ascontiguousarray(mw, dtype=np.int32 if small else np.int64)
     base, factor, smask, parity = _offsets(accum_t.rounding, k)
-    mode = _MODES.get(accum_t.overflow, 0)
+    mode = 0 if sums_only else _MODES.get(accum_t.overflow, 0)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
     if mode == 0:
         wt = np.ascontiguousarray(mw.T)

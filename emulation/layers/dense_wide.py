@@ -184,10 +184,7 @@ def rounded_sums(
     ``x_fractional`` = Fx, ``mx`` holds float64 values whose mantissas are ``mx * 2^Fx``.
     """
     if products_fit and dense_compiled.supports(accum_t):
-        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
-        if accum_t.overflow is Overflow.WRAP:
-            acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
-        return np.asarray(acc, dtype=np.int64), over, exact
+        return _rounded_compiled(mx, mw, b_raw, k, accum_t, x_fractional)
     if x_fractional is not None:
         mx = np.ldexp(mx, x_fractional).astype(np.int64)
     batch, n_in = mx.shape
@@ -244,6 +241,38 @@ def rounded_sums(
         over |= wrapped
         acc = np.asarray(acc, dtype=np.int64)
     return acc, over, exact
+
+
+def _rounded_compiled(
+    mx: np.ndarray,
+    mw: np.ndarray,
+    b_raw: np.ndarray,
+    k: int,
+    accum_t: FixedType,
+    x_fractional: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`rounded_sums` by `dense_compiled.rounded_loop`. For a saturating accumulator, the
+    samples whose every accumulation `_proven` keeps in range take the plain sums (several
+    times faster than casting each partial sum); only the others run the C++ loop."""
+    if accum_t.overflow is Overflow.WRAP:
+        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
+        acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
+        return np.asarray(acc, dtype=np.int64), over, exact
+    m = mx if x_fractional is None else np.ldexp(mx, x_fractional)
+    b64 = np.asarray(b_raw, dtype=np.int64)
+    safe = _proven(m, mw, b64, -k, mx.shape[1], accum_t).all(axis=1)
+    if not safe.any():
+        return dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
+    acc, over, exact = dense_compiled.rounded_loop(
+        mx[safe], mw, b_raw, k, accum_t, x_fractional, sums_only=True
+    )
+    if safe.all():
+        return acc, over, exact
+    rest = dense_compiled.rounded_loop(mx[~safe], mw, b_raw, k, accum_t, x_fractional)
+    out = tuple(np.empty((len(mx), mw.shape[1]), dtype=a.dtype) for a in rest)
+    for full, proven_part, walked_part in zip(out, (acc, over, exact), rest, strict=True):
+        full[safe], full[~safe] = proven_part, walked_part
+    return out
 
 
 def _leaves_range(terms: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np.ndarray:
