@@ -337,9 +337,21 @@ class FixedType:
         if self.width <= FLOAT_EXACT_WIDTH:
             y, mask = quantize_float(np.asarray(x, np.float64), self, from_double, return_overflow)
         else:
-            raw, mask = self._raw_wide(as_float64(x), from_double)
-            y = raw_to_float(raw, self.fractional)
+            y, mask = self._wide_in_float(as_float64(x), from_double)
         return (y, mask) if return_overflow else y
+
+    def _wide_in_float(self, x: np.ndarray, from_double: bool) -> tuple[np.ndarray, np.ndarray]:
+        """`quantize` for W > 53. Every rounded mantissa below 2^53 in magnitude is in range
+        (the range reaches +-2^53 and beyond; unsigned: from 0) and exact in float64, so then
+        no integers are needed: the common case of a wide accumulator or result holding values
+        that a float64 path computed. Otherwise the exact integer path."""
+        q = scaled_rounded(x, self)
+        if not (from_double and self.is_integer_type) and q.size:
+            lo, hi = float(q.min()), float(q.max())
+            if lo > -(2.0**53) and hi < 2.0**53 and (self.signed or lo >= 0):
+                return np.ldexp(q, -self.fractional) + 0.0, np.zeros(q.shape, dtype=bool)
+        raw, mask = self._raw_wide(x, from_double, q)
+        return raw_to_float(raw, self.fractional), mask
 
     def quantize_raw(
         self, x: Any, *, return_overflow: bool = False, from_double: bool = False
@@ -356,10 +368,12 @@ class FixedType:
             raw, mask = self._raw_wide(as_float64(x), from_double)
         return (raw, mask) if return_overflow else raw
 
-    def _raw_wide(self, x: np.ndarray, from_double: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_wide(
+        self, x: np.ndarray, from_double: bool, q: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         # Rounding is exact in float64 for every width: the rounded mantissa of a double is an
         # integer held exactly by a double (or inf); only the overflow mode needs integers.
-        q = scaled_rounded(x, self)
+        q = scaled_rounded(x, self) if q is None else q
         if from_double and self.is_integer_type:
             q = integer_double_quirk(x, q)
         mask = out_of_range(q, self)

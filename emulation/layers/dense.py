@@ -23,10 +23,12 @@ How it is reproduced exactly, fastest first:
 - all in float64 while every product and every partial sum has at most 53 bits: proven from the
   types, or else from the actual values (the largest input of the batch times each weight, as
   FINN sizes accumulators; `_float_exact`); rounded products as int32/int64 mantissas by
-  add-and-shift (`dense_wide.rounded_sums`, faster than float64 casts);
-- wider, in `dense_wide`: exact sums from float64 BLAS pieces (Ozaki) combined modulo 2^64, or
-  int64 rounded products, wherever the largest mantissas show everything fits; only what no
-  bound controls takes the step-by-step loop (Python ints past 62 bits), in blocks of samples.
+  add-and-shift (`dense_wide.rounded_sums`, faster than float64 casts), in one compiled loop
+  where numba is available (`dense_compiled`);
+- wider, in `dense_int` and `dense_wide`: exact sums from float64 BLAS pieces (Ozaki)
+  combined modulo 2^64, or int64 rounded products, wherever the largest mantissas show
+  everything fits; only what no bound controls takes the step-by-step loop (Python ints past
+  62 bits), in blocks of samples.
 """
 
 from __future__ import annotations
@@ -36,33 +38,26 @@ from collections.abc import Sequence
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import (
-    FLOAT_EXACT_WIDTH,
-    INT64_BITS,
-    FixedType,
-    Overflow,
-    accumulate_type,
-    product_type,
-    sum_type,
-)
+from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, accumulate_type, product_type
 from emulation.layers import dense_wide
 from emulation.layers.base import Context, Node, register
+from emulation.layers.dense_int import (
+    accumulate_int,
+    chunks,
+    int64_mantissas,
+    raw_to_float,
+    sums_fit_int64,
+    wraps,
+)
 
 __all__ = ["dense", "dense_sum_order", "raw_to_float"]
 
 # Elements of one block of products (samples x inputs x outputs): 4 Mi float64 = 32 MiB.
 _BLOCK = 1 << 22
-# Widths whose products and sums stay exact in int64 (with room for the sign and a carry).
-_INT64_BITS = INT64_BITS
 _FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Rounded products (cast 2 drops bits) as int64 mantissas by add-and-shift (`dense_wide`), not
 # float64 casts; False keeps the float64 reference path (tests compare both).
 _ROUNDED_INT = True
-
-
-def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
-    """Value ``raw * 2^-fractional`` of integer mantissas, as float64 (exact up to 53 bits)."""
-    return np.ldexp(np.asarray(raw, dtype=np.float64), -fractional)
 
 
 def dense_sum_order(n_in: int, strategy: str, reuse_factor: int) -> np.ndarray | None:
@@ -77,18 +72,9 @@ def dense_sum_order(n_in: int, strategy: str, reuse_factor: int) -> np.ndarray |
     return None
 
 
-def _wraps(t: FixedType) -> bool:
-    """True when every cast to ``t`` is reduction modulo 2^W (associative)."""
-    return t.overflow is Overflow.WRAP and t.sat_bits == 0
-
-
 def _in_range(v: np.ndarray, t: FixedType) -> np.ndarray:
     """Values a cast to ``t`` leaves unchanged by its overflow mode (given they are on grid)."""
     return (v >= t.min) & (v <= t.max)
-
-
-def _chunks(n: int, size: int) -> list[slice]:
-    return [slice(k, min(k + size, n)) for k in range(0, n, max(1, size))]
 
 
 def dense(
@@ -137,12 +123,16 @@ def dense(
     if order is not None:
         # products do not depend on the order; only the sums do
         x, w = x[:, order], w[order]
-    wide = not _float_exact(x, w, b, x_t, w_t, accum_t)
-    run = _accumulate_int if wide else _accumulate_float
-    acc, over, max_abs = run(x, w, b, x_t, w_t, b_t, accum_t)
+    # every bound below needs only the largest |x_i| of the batch: one pass over x
+    x_max = column_max_abs(x)
+    wide = not _float_exact(x_max, w, b, x_t, w_t, accum_t)
+    if wide:
+        acc, over, max_abs = accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
+    else:
+        acc, over, max_abs = _accumulate_float(x, w, b, x_t, w_t, b_t, accum_t, x_max)
     # the largest |product| before cast 2: exact, without forming every product
     if x.size and w.size:
-        col = np.max(np.abs(x), axis=0) * np.max(np.abs(w), axis=1)
+        col = x_max * np.max(np.abs(w), axis=1)
         max_abs = max(max_abs, float(np.max(col)))
     ctx.record(f"{point}.accum_t", over, max_abs)
     if wide:
@@ -161,17 +151,20 @@ def _accumulate_float(
     w_t: FixedType,
     b_t: FixedType,
     accum_t: FixedType,
+    x_max: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Casts 1-3 in float64 (every value involved has at most 53 bits): the accumulators, which
-    accumulations overflowed, and the largest |bias| or |final sum|."""
+    accumulations overflowed, and the largest |bias| or |final sum|. ``x_max``: the
+    `column_max_abs` of x, when the caller has it."""
+    x_max = column_max_abs(x) if x_max is None else x_max
     batch, n_in = x.shape
     n_out = w.shape[1]
     b_acc, b_over = accum_t.quantize(b, return_overflow=True)
     over = np.broadcast_to(b_over, (batch, n_out)).copy()
     max_abs = float(np.max(np.abs(b), initial=0.0))
-    modular = _wraps(accum_t)
+    modular = wraps(accum_t)
     lo, hi = accum_t.min, accum_t.max
-    if _matmul_ok(x, w, x_t, w_t, accum_t):
+    if _matmul_ok(x_max, w, x_t, w_t, accum_t):
         # cast 2 is the identity: one matmul, exact (all on accum_t's grid, < 2^53 LSBs)
         s = x @ w + b_acc
         max_abs = max(max_abs, float(np.max(np.abs(s), initial=0.0)))
@@ -183,7 +176,7 @@ def _accumulate_float(
         acc = s
         if late.any():
             rows, cols = np.nonzero(late)
-            for part in _chunks(len(rows), _BLOCK // max(1, n_in)):
+            for part in chunks(len(rows), _BLOCK // max(1, n_in)):
                 r, c = rows[part], cols[part]
                 prods = accum_t.quantize(x[r] * w[:, c].T)
                 acc[r, c], o = _walk(prods, b_acc[c], accum_t)
@@ -192,26 +185,30 @@ def _accumulate_float(
 
     # cast 2 rounds (or may overflow): every product cast, in blocks of samples and outputs,
     # laid out (n_in, samples, outputs) so that each step of a sum adds one contiguous slab
-    biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
+    biggest = float(np.max(x_max, initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     products_fit = lo < 0 and biggest + accum_t.lsb <= hi
     k = x_t.fractional + w_t.fractional - accum_t.fractional
-    if products_fit and _ROUNDED_INT and k >= 1:
-        mx, mw = _mantissas(x, x_t), _mantissas(w, w_t)
+    if products_fit and _ROUNDED_INT and k >= 1 and x.size and w.size:
+        # the inputs stay float64 (exact integers once scaled by 2^Fx): no mantissa pass
+        mw = int64_mantissas(w, w_t)
+        x_raw_max = np.ldexp(x_max, x_t.fractional)
         b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
-        if mx is not None and mw is not None and mx.size and mw.size:
-            big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
-            fits = big + (1 << k) < 1 << INT64_BITS
-            if fits and _sums_fit_int64(mx, mw, b_raw, k, accum_t, True):
-                raw, o, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t)
+        if mw is not None:
+            big = int(x_raw_max.max()) * max(abs(int(mw.min())), int(mw.max()))
+            fit = sums_fit_int64(x_raw_max, mw, b_raw, k, accum_t, True)
+            if big + (1 << k) < 1 << INT64_BITS and fit:
+                raw, o, exact = dense_wide.rounded_sums(
+                    x, mw, b_raw, k, big, accum_t, x_fractional=x_t.fractional
+                )
                 top = float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
                 return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
     acc = np.empty((batch, n_out))
     per_sample = max(1, n_in * n_out)
     sb = max(1, min(batch, _BLOCK // per_sample))
     bj = n_out if per_sample <= _BLOCK else max(1, _BLOCK // max(1, n_in))
-    for rs in _chunks(batch, sb):
+    for rs in chunks(batch, sb):
         xb = np.ascontiguousarray(x[rs].T)
-        for cs in _chunks(n_out, bj):
+        for cs in chunks(n_out, bj):
             prod = xb[:, :, None] * w[:, None, cs]
             if products_fit:
                 p = accum_t.quantize(prod)
@@ -242,10 +239,23 @@ def _accumulate_float(
     return acc, over, max_abs
 
 
+def column_max_abs(x: np.ndarray) -> np.ndarray:
+    """max |x_i| over the batch, per input (n_in,): two reductions, no |x| temporary."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1])
+    return np.maximum(x.max(axis=0), -x.min(axis=0))
+
+
 def _float_exact(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
+    x_max: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    x_t: FixedType,
+    w_t: FixedType,
+    accum_t: FixedType,
 ) -> bool:
-    """Whether every value casts 1-3 produce is exact in float64 (mantissas below 2^53).
+    """Whether every value casts 1-3 produce is exact in float64 (mantissas below 2^53), given
+    ``x_max``, the largest |x_i| of the batch per input (`column_max_abs`).
 
     From the types alone when they guarantee it; otherwise from the actual values, as FINN
     sizes accumulators: with X_i = max |x_i| over the batch, every product x_i w_ij is at most
@@ -254,12 +264,11 @@ def _float_exact(
     is monotone, so a computed sum of non-negative integers below 2^53 is the exact sum (a
     partial sum past 2^53 would round to at least 2^53 and stay there).
     """
-    n_in = x.shape[1]
+    n_in = x_max.shape[0]
     p_t = product_type(x_t, w_t)
     if p_t.width <= _FLOAT_BITS and accumulate_type(accum_t, n_in + 1).width <= _FLOAT_BITS:
         return True
     limit = np.ldexp(1.0, _FLOAT_BITS)
-    x_max = np.max(np.abs(x), axis=0, initial=0.0)
     w_abs = np.abs(w)
     # products: |x| 2^Fx and |w| 2^Fw are integers (mantissas), so is their product
     biggest = float(np.max(x_max, initial=0.0)) * float(np.max(w_abs, initial=0.0))
@@ -283,13 +292,14 @@ def _float_exact(
 
 
 def _matmul_ok(
-    x: np.ndarray, w: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
+    x_max: np.ndarray, w: np.ndarray, x_t: FixedType, w_t: FixedType, accum_t: FixedType
 ) -> bool:
     """Whether cast 2 is the identity: no product rounds (accum_t keeps their fractional bits)
-    and none can leave accum_t's range (signed accumulators only)."""
+    and none can leave accum_t's range (signed accumulators only); ``x_max`` as in
+    `_float_exact`."""
     if x_t.fractional + w_t.fractional > accum_t.fractional or accum_t.min >= 0:
         return False
-    biggest = float(np.max(np.abs(x), initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
+    biggest = float(np.max(x_max, initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     return biggest <= accum_t.max
 
 
@@ -303,130 +313,6 @@ def _walk(prods: np.ndarray, bias: np.ndarray, accum_t: FixedType) -> tuple[np.n
         acc, o = accum_t.quantize(acc + prods[:, i], return_overflow=True)
         over |= o
     return acc, over
-
-
-def _accumulate_int(
-    x: np.ndarray,
-    w: np.ndarray,
-    b: np.ndarray,
-    x_t: FixedType,
-    w_t: FixedType,
-    b_t: FixedType,
-    accum_t: FixedType,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Casts 1-3 on integer mantissas, for types too wide for float64.
-
-    Returns accumulator mantissas, which accumulations overflowed, and the largest |bias| or
-    |final sum|. The kernels of `emulation.layers.dense_wide` where they apply (int64 and
-    float64 BLAS pieces), else step by step in int64 or, past 62 bits, Python ints.
-    """
-    batch, n_in = x.shape
-    n_out = w.shape[1]
-    b_raw, b_over = accum_t.requantize_raw(b_t.quantize_raw(b), b_t, return_overflow=True)
-    over = np.broadcast_to(b_over, (batch, n_out)).copy()
-    max_abs = float(np.max(np.abs(b), initial=0.0))
-    fast = _wide_kernels(x, w, np.asarray(b_raw), x_t, w_t, accum_t)
-    if fast is not None:
-        acc, o, m = fast
-        return acc, over | o, max(max_abs, float(np.ldexp(m, -accum_t.fractional)))
-    rows = max(1, _BLOCK // max(1, n_in * n_out))
-    acc = np.empty((batch, n_out), dtype=object)
-    for rs in _chunks(batch, rows):
-        a, o, m = _accumulate_steps(x[rs], w, np.asarray(b_raw), x_t, w_t, accum_t)
-        acc[rs] = a
-        over[rs] |= o
-        max_abs = max(max_abs, m)
-    fits = accum_t.width <= 64 and not (not accum_t.signed and accum_t.width == 64)
-    return (acc.astype(np.int64) if fits else acc), over, max_abs
-
-
-def _mantissas(v: np.ndarray, t: FixedType) -> np.ndarray | None:
-    """int64 mantissas of exact values of t, or None when they may not fit (uint64, wider)."""
-    raw = np.asarray(t.quantize_raw(v))
-    return raw if raw.dtype == np.int64 else None
-
-
-def _wide_kernels(
-    x: np.ndarray,
-    w: np.ndarray,
-    b_raw: np.ndarray,
-    x_t: FixedType,
-    w_t: FixedType,
-    accum_t: FixedType,
-) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Casts 2-3 by `dense_wide.exact_sums` or `dense_wide.rounded_sums` when no product can
-    overflow accum_t (from the largest mantissas) and everything fits int64; else None."""
-    if accum_t.width > 64 or b_raw.dtype != np.int64:
-        return None
-    mx, mw = _mantissas(x, x_t), _mantissas(w, w_t)
-    if mx is None or mw is None or mx.size == 0 or mw.size == 0:
-        return None
-    big = max(abs(int(mx.min())), int(mx.max())) * max(abs(int(mw.min())), int(mw.max()))
-    shift = accum_t.fractional - x_t.fractional - w_t.fractional
-    biggest = big << shift if shift >= 0 else (big >> -shift) + 1
-    fit = biggest <= accum_t.max_raw and -biggest >= accum_t.min_raw
-    if shift >= 0:
-        return dense_wide.exact_sums(mx, mw, b_raw, shift, accum_t) if fit else None
-    k = -shift
-    if big + (1 << k) >= 1 << INT64_BITS or not _sums_fit_int64(mx, mw, b_raw, k, accum_t, fit):
-        return None
-    acc, over, exact = dense_wide.rounded_sums(mx, mw, b_raw, k, big, accum_t, fit)
-    return acc, over, float(np.max(np.abs(exact.astype(np.float64)), initial=0.0))
-
-
-def _sums_fit_int64(
-    mx: np.ndarray, mw: np.ndarray, b_raw: np.ndarray, k: int, accum_t: FixedType, fit: bool
-) -> bool:
-    """Whether every partial sum of bias and products cast to accum_t (rounded by k bits) fits
-    int64: from the values when no product overflows (|bias| + sum_i X_i |w_i| 2^-k + n_in,
-    X_i the largest |x_i|, computed in float64 with a wide margin), else from the types."""
-    n_in = mx.shape[1]
-    if not fit:
-        return accumulate_type(accum_t, n_in + 1).width <= 64
-    x_max = np.max(np.abs(mx.astype(np.float64)), axis=0)
-    sums = np.ldexp(x_max @ np.abs(mw.astype(np.float64)), -k) + np.abs(b_raw) + n_in
-    return float(np.max(sums, initial=0.0)) * (1 + 2.0**-30) < 2.0**62
-
-
-def _accumulate_steps(
-    x: np.ndarray,
-    w: np.ndarray,
-    b_raw: np.ndarray,
-    x_t: FixedType,
-    w_t: FixedType,
-    accum_t: FixedType,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The last resort: casts 2-3 one input at a time, int64 up to 62 bits, else Python ints
-    (one block of samples). Returns mantissas (object), overflows (casts 2-3), max |sum|."""
-    batch, n_in = x.shape
-    n_out = w.shape[1]
-    p_t = product_type(x_t, w_t)
-    total_t = accumulate_type(accum_t, n_in + 1)
-    dtype = np.int64 if max(p_t.width, total_t.width) <= _INT64_BITS else object
-    mx = np.asarray(x_t.quantize_raw(x)).astype(dtype)
-    mw = np.asarray(w_t.quantize_raw(w)).astype(dtype)
-    over = np.zeros((batch, n_out), dtype=bool)
-    modular = _wraps(accum_t)
-    s_t = total_t if modular else sum_type(accum_t, accum_t)
-    acc = np.broadcast_to(b_raw.astype(dtype), (batch, n_out)).copy()
-    exact = acc.copy()  # the sum without overflow, for max_abs
-    for i in range(n_in):
-        prod = mx[:, i, None] * mw[None, i, :]
-        p, o = accum_t.requantize_raw(prod, p_t, return_overflow=True)
-        over |= o
-        p = np.asarray(p).astype(dtype)
-        exact = exact + p
-        if modular:
-            acc = acc + p  # wrapped once at the end: addition modulo 2^W
-        else:
-            acc, o = accum_t.requantize_raw(acc + p, s_t, return_overflow=True)
-            acc = np.asarray(acc).astype(dtype)
-            over |= o
-    if modular:
-        acc, o = accum_t.requantize_raw(acc, s_t, return_overflow=True)
-        over |= o
-    max_abs = float(np.max(np.abs(raw_to_float(exact, accum_t.fractional)), initial=0.0))
-    return np.asarray(acc).astype(object), over, max_abs
 
 
 def _ternary(w: np.ndarray) -> tuple[np.ndarray, FixedType]:

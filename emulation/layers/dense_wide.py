@@ -17,6 +17,8 @@ cast 2 rounds) it comes here, fastest first:
   int64 (int32 when it fits), by add-and-shift for every rounding mode, in cache-sized blocks;
   the sums are one reduction per block. Only accumulations that no bound proves have their
   prefix sums checked, and only those whose prefix sums leave the range run the C++ loop.
+  Where numba is available the whole C++ loop runs compiled instead (`dense_compiled`): one
+  pass, no bound needed; this NumPy path stays as the reference the tests compare with.
 - `walk`: that C++ loop, vectorised over the accumulations that need it.
 
 Everything else (operands wider than 63 bits, sums past 64 bits that no bound controls) stays
@@ -35,6 +37,7 @@ from emulation.fixed import (
     accumulate_type,
     sum_type,
 )
+from emulation.layers import dense_compiled
 
 __all__ = [
     "exact_matmul_mod64",
@@ -171,6 +174,7 @@ def rounded_sums(
     big: int,
     accum_t: FixedType,
     products_fit: bool = True,
+    x_fractional: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Casts 2 and 3 for products that cast 2 rounds by k >= 1 bits.
 
@@ -178,12 +182,18 @@ def rounded_sums(
     of 2^-(Fx + Fw), are at most ``big`` in magnitude; ``b_raw`` (n_out,) the bias in accum_t's
     mantissas. The caller guarantees ``big + 2^k < 2^62`` and that every sum of n_in + 1
     accum_t values fits int64. With ``products_fit`` (no rounded product can leave accum_t's
-    range) cast 2 is an add and a shift (`_round_shift`); otherwise the full int64 cast, which
-    also applies the overflow mode and flags the products it changed.
+    range) cast 2 is an add and a shift (`_round_shift`), and where numba is available the
+    whole loop is compiled (`dense_compiled.rounded_loop`); otherwise the full int64 cast,
+    which also applies the overflow mode and flags the products it changed.
 
     Returns the accumulator mantissas (int64, C++ values), whether a partial-sum cast overflowed,
-    and the sums without overflow (int64, exact; for the overflow accounting).
+    and the sums without overflow (int64, exact; for the overflow accounting). With
+    ``x_fractional`` = Fx, ``mx`` holds float64 values whose mantissas are ``mx * 2^Fx``.
     """
+    if products_fit and dense_compiled.supports(accum_t):
+        return _rounded_compiled(mx, mw, b_raw, k, accum_t, x_fractional)
+    if x_fractional is not None:
+        mx = np.ldexp(mx, x_fractional).astype(np.int64)
     batch, n_in = mx.shape
     n_out = mw.shape[1]
     dtype = np.int32 if products_fit and big + (1 << k) < 1 << 30 else np.int64
@@ -238,6 +248,38 @@ def rounded_sums(
         over |= wrapped
         acc = np.asarray(acc, dtype=np.int64)
     return acc, over, exact
+
+
+def _rounded_compiled(
+    mx: np.ndarray,
+    mw: np.ndarray,
+    b_raw: np.ndarray,
+    k: int,
+    accum_t: FixedType,
+    x_fractional: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`rounded_sums` by `dense_compiled.rounded_loop`. For a saturating accumulator, the
+    samples whose every accumulation `_proven` keeps in range take the plain sums (several
+    times faster than casting each partial sum); only the others run the C++ loop."""
+    if accum_t.overflow is Overflow.WRAP:
+        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
+        acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
+        return np.asarray(acc, dtype=np.int64), over, exact
+    m = mx if x_fractional is None else np.ldexp(mx, x_fractional)
+    b64 = np.asarray(b_raw, dtype=np.int64)
+    safe = _proven(m, mw, b64, -k, mx.shape[1], accum_t).all(axis=1)
+    if not safe.any():
+        return dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
+    acc, over, exact = dense_compiled.rounded_loop(
+        mx[safe], mw, b_raw, k, accum_t, x_fractional, sums_only=True
+    )
+    if safe.all():
+        return acc, over, exact
+    rest = dense_compiled.rounded_loop(mx[~safe], mw, b_raw, k, accum_t, x_fractional)
+    out = tuple(np.empty((len(mx), mw.shape[1]), dtype=a.dtype) for a in rest)
+    for full, proven_part, walked_part in zip(out, (acc, over, exact), rest, strict=True):
+        full[safe], full[~safe] = proven_part, walked_part
+    return out
 
 
 def _leaves_range(terms: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np.ndarray:

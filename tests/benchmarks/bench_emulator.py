@@ -127,6 +127,7 @@ def dense_paths() -> None:
 
     import emulation.layers.dense as dense_mod
     from emulation.fixed import FixedType
+    from emulation.layers import dense_int
     from emulation.layers.base import Context
 
     rng = np.random.default_rng(0)
@@ -145,7 +146,7 @@ def dense_paths() -> None:
 
         new_out, t_new = run(), _best(run)
         with (
-            mock.patch.object(dense_mod, "_wide_kernels", lambda *a: None),
+            mock.patch.object(dense_int, "wide_kernels", lambda *a: None),
             mock.patch.object(dense_mod, "_ROUNDED_INT", False),
         ):
             ref_out, t_ref = run(), _best(run, repeat=1)

@@ -9,6 +9,7 @@ import emulation.graph
 import emulation.layers.dense as dense_mod
 from emulation import EmulatedModel
 from emulation.fixed import FixedType
+from emulation.layers import dense_compiled, dense_int
 from emulation.layers.base import Context
 from emulation.layers.dense import dense, dense_adapter, dense_sum_order
 from tests.conftest import requires_gxx
@@ -55,7 +56,28 @@ ACCUMULATORS = [
     "ap_fixed<10,3,AP_TRN,AP_WRAP,2>",  # wraps with saturation bits: not modular
     "ap_ufixed<10,4,AP_RND_ZERO,AP_SAT_ZERO>",
     "ap_fixed<9,-1,AP_RND_MIN_INF,AP_SAT_SYM>",
+    "ap_fixed<12,5>",  # truncates each product, wraps: a uniform config's default
 ]
+
+
+@pytest.fixture(
+    params=[
+        "numpy",
+        pytest.param(
+            "numba",
+            marks=pytest.mark.skipif(not dense_compiled.available, reason="numba not installed"),
+        ),
+    ]
+)
+def kernel(request, monkeypatch) -> str:
+    """Rounded products through the NumPy reference blocks or the compiled loop."""
+    monkeypatch.setattr(dense_compiled, "enabled", request.param == "numba")
+    return request.param
+
+
+def _cols(x):
+    """What the bounds read of the inputs: the largest |x_i| over the batch."""
+    return dense_mod.column_max_abs(x)
 
 
 def _call(x, w, b, accum, order=None, ctx=None):
@@ -66,7 +88,7 @@ def _call(x, w, b, accum, order=None, ctx=None):
 
 
 @pytest.mark.parametrize("accum", ACCUMULATORS)
-def test_dense_equals_the_literal_cpp_loop(accum):
+def test_dense_equals_the_literal_cpp_loop(accum, kernel):
     """Every path of dense() equals the literal loop of casts, for every overflow kind."""
     x, w, b = _operands(1)
     order = dense_sum_order(x.shape[1], "resource", 4)
@@ -76,7 +98,7 @@ def test_dense_equals_the_literal_cpp_loop(accum):
 
 
 @pytest.mark.parametrize("accum", ACCUMULATORS)
-def test_integer_path_equals_float_path(accum, monkeypatch):
+def test_integer_path_equals_float_path(accum, kernel, monkeypatch):
     """The mantissa path (for types past 53 bits) gives the float64 path's values and counts."""
     x, w, b = _operands(2)
     order = dense_sum_order(x.shape[1], "resource", 3)
@@ -92,7 +114,7 @@ def test_integer_path_equals_float_path(accum, monkeypatch):
 def test_matmul_equals_casting_every_product(accum, monkeypatch):
     """Where the matmul shortcut applies, casting every product gives the same values."""
     x, w, b = _operands(3)
-    assert dense_mod._matmul_ok(x, w, X_T, W_T, FixedType.parse(accum))
+    assert dense_mod._matmul_ok(_cols(x), w, X_T, W_T, FixedType.parse(accum))
     ctx_fast, ctx_cast = Context(), Context()
     fast, _, _ = _call(x, w, b, accum, None, ctx_fast)
     monkeypatch.setattr(dense_mod, "_matmul_ok", lambda *a: False)
@@ -106,21 +128,22 @@ def test_wide_types_use_python_integers(monkeypatch):
     x, w, b = _operands(4, batch=50)
     monkeypatch.setattr(dense_mod, "_FLOAT_BITS", 4)
     small, _, _ = _call(x, w, b, ACCUMULATORS[4])
-    monkeypatch.setattr(dense_mod, "_INT64_BITS", 8)
+    monkeypatch.setattr(dense_int, "_INT64_BITS", 8)
     wide, _, _ = _call(x, w, b, ACCUMULATORS[4])
     assert np.array_equal(wide, small)
 
 
 @pytest.mark.parametrize("accum", [ACCUMULATORS[1], ACCUMULATORS[3], ACCUMULATORS[4]])
-def test_blocks_bound_memory_without_changing_results(accum, monkeypatch):
+def test_blocks_bound_memory_without_changing_results(accum, kernel, monkeypatch):
     """Tiny blocks (one sample, one output at a time) give the same values."""
     x, w, b = _operands(5)
     whole, _, _ = _call(x, w, b, accum)
     monkeypatch.setattr(dense_mod, "_BLOCK", 1)
+    monkeypatch.setattr(dense_int, "_BLOCK", 1)
     assert np.array_equal(_call(x, w, b, accum)[0], whole)
 
 
-def test_overflows_are_counted_per_accumulation():
+def test_overflows_are_counted_per_accumulation(kernel):
     """One entry per sample and output; overflowed when a cast changed the running value."""
     x, w, b = _operands(6)
     ctx = Context()
@@ -328,7 +351,7 @@ def test_value_bound_at_the_2_to_53_edge(total):
     a float64 matmul rounds 2^53 + 1 to 2^53 and the 54-bit wrap would differ."""
     x, w, b = _edge(total)
     w_t = FixedType(2, 2)
-    assert dense_mod._float_exact(x, w, b, INT54, w_t, INT54) == (total < 1 << 53)
+    assert dense_mod._float_exact(_cols(x), w, b, INT54, w_t, INT54) == (total < 1 << 53)
     got = dense(x, w, b, x_t=INT54, w_t=w_t, b_t=INT54, accum_t=INT54, result_t=INT54)
     wrapped = (total + (1 << 53)) % (1 << 54) - (1 << 53)  # the C++ accumulator, exactly
     assert got[0, 0] == float(wrapped), (got[0, 0], wrapped)
@@ -338,8 +361,8 @@ def test_value_bound_refuses_products_past_53_bits():
     """A single product of 2^53 (mantissas 2^27 x 2^26) is refused even with a wide accumulator."""
     x = np.array([[float(1 << 27)]])
     w = np.array([[float(1 << 26)]])
-    assert not dense_mod._float_exact(x, w, np.zeros(1), INT54, FixedType(28, 28), INT54)
-    assert dense_mod._float_exact(x, w / 2, np.zeros(1), INT54, FixedType(28, 28), INT54)
+    assert not dense_mod._float_exact(_cols(x), w, np.zeros(1), INT54, FixedType(28, 28), INT54)
+    assert dense_mod._float_exact(_cols(x), w / 2, np.zeros(1), INT54, FixedType(28, 28), INT54)
 
 
 # wide types no type-only rule proves exact in float64, whose values do: an exact-product
@@ -360,7 +383,7 @@ WIDE_VALUES = [
 
 
 @pytest.mark.parametrize(("x_t", "w_t", "accum"), WIDE_VALUES)
-def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, monkeypatch):
+def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, kernel, monkeypatch):
     """Where only the values prove float64 exact, the float path gives the integer path's values
     and overflow counts, and the literal C++ loop's values."""
     rng = np.random.default_rng(7)
@@ -368,7 +391,7 @@ def test_value_bound_float_path_equals_integer_path(x_t, w_t, accum, monkeypatch
     w = w_t.quantize(rng.uniform(-0.4, 0.4, (24, 9)))
     b = B_T.quantize(rng.normal(0, 1, 9))
     accum_t, result_t = FixedType.parse(accum), FixedType.parse("ap_fixed<16,6>")
-    assert dense_mod._float_exact(x, w, b, x_t, w_t, accum_t)
+    assert dense_mod._float_exact(_cols(x), w, b, x_t, w_t, accum_t)
     kw = {"x_t": x_t, "w_t": w_t, "b_t": B_T, "accum_t": accum_t, "result_t": result_t}
     ctx_f, ctx_i = Context(), Context()
     fast = dense(x, w, b, ctx=ctx_f, **kw)
@@ -413,13 +436,13 @@ def test_value_bound_float_path_equals_c_simulation(monkeypatch):
     proven = []
     real = dense_mod._float_exact
 
-    def spy(x, w, b, x_t, w_t, accum_t):
-        n = x.shape[1] + 1
+    def spy(x_max, w, b, x_t, w_t, accum_t):
+        n = x_max.shape[0] + 1
         types_only = max(
             dense_mod.product_type(x_t, w_t).width,
             dense_mod.accumulate_type(accum_t, n).width,
         )
-        ok = real(x, w, b, x_t, w_t, accum_t)
+        ok = real(x_max, w, b, x_t, w_t, accum_t)
         proven.append(ok and types_only > dense_mod._FLOAT_BITS)
         return ok
 

@@ -15,7 +15,7 @@ import pytest
 
 import emulation.layers.dense as dense_mod
 from emulation.fixed import FixedType, Rounding
-from emulation.layers import dense_wide
+from emulation.layers import dense_compiled, dense_int, dense_wide
 from emulation.layers.dense import dense_sum_order
 from tests.conftest import requires_gxx
 from tests.emulation.test_fixed_cpp import _ap_types_dir, _cpp_name
@@ -234,6 +234,12 @@ CASES = [
         "rounded_sums",
     ),
 ]
+# rounded products into narrow accumulators that saturate (symmetric, to zero) in the strided
+# C++ order: the overflow modes of the compiled loop, each partial sum cast on its own
+for _acc in ("ap_fixed<13,5,AP_RND_ZERO,AP_SAT_SYM>", "ap_fixed<13,5,AP_TRN_ZERO,AP_SAT_ZERO>"):
+    _t16 = "ap_fixed<16,6>"
+    CASES.append((f"narrow-{_acc.split(',')[-1][:-1]}", _t16, _t16, _t16, _acc, (60, 160, 8),
+                  1.5, 0.5, True, "rounded_sums"))  # fmt: skip
 # float64-exact types whose every product is a tie (one bit dropped), every mode, wrap and sat
 for _mode in Rounding:
     for _over in ("AP_WRAP", "AP_SAT"):
@@ -291,12 +297,30 @@ def _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch) -> tuple[np.n
 
         monkeypatch.setattr(dense_wide, name, spy)
     x, w = x[:, order], w[order]
-    if dense_mod._float_exact(x, w, b, x_t, w_t, accum_t):
+    if dense_mod._float_exact(dense_mod.column_max_abs(x), w, b, x_t, w_t, accum_t):
         acc, _, _ = dense_mod._accumulate_float(x, w, b, x_t, w_t, b_t, accum_t)
         raw = np.ldexp(acc, accum_t.fractional).astype(np.int64)
     else:
-        raw, _, _ = dense_mod._accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
+        raw, _, _ = dense_int.accumulate_int(x, w, b, x_t, w_t, b_t, accum_t)
     return np.asarray(raw).astype(np.int64), used
+
+
+KERNELS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not dense_compiled.available, reason="numba is not installed"))]  # fmt: skip
+
+
+def _use_kernel(kernel: str, monkeypatch) -> list[int]:
+    """Switch the compiled rounded loop on or off; the list counts its calls."""
+    monkeypatch.setattr(dense_compiled, "enabled", kernel == "numba")
+    calls: list[int] = []
+    real = dense_compiled.rounded_loop
+
+    def spy(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(dense_compiled, "rounded_loop", spy)
+    return calls
 
 
 def _pattern(raw: np.ndarray, width: int) -> np.ndarray:
@@ -307,13 +331,18 @@ def _pattern(raw: np.ndarray, width: int) -> np.ndarray:
 @requires_gxx
 @pytest.mark.csim
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_accumulators_equal_the_cpp_loop(case, cpp_results, monkeypatch):
-    """Every accumulator equals the C++ loop bit for bit, through the kernel the case targets."""
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_accumulators_equal_the_cpp_loop(case, kernel, cpp_results, monkeypatch):
+    """Every accumulator equals the C++ loop bit for bit, through the kernel the case targets
+    (rounded products: the NumPy blocks and the compiled loop)."""
     k = CASES.index(case)
     name, *spec, path = case
     x, w, b, x_t, w_t, b_t, accum_t, order = _case(k, *spec)
+    compiled = _use_kernel(kernel, monkeypatch)
     raw, used = _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch)
     assert path in used, used
+    if path == "rounded_sums" and name != "d3-overflowing":  # there the products overflow
+        assert bool(compiled) == (kernel == "numba"), compiled
     got, want = _pattern(raw, accum_t.width), cpp_results[name]
     bad = np.flatnonzero(got != want)
     assert bad.size == 0, f"{name}: {bad.size} of {want.size} differ, first {bad[:5].tolist()}"
@@ -329,7 +358,7 @@ def test_the_reference_paths_equal_the_cpp_loop(case, cpp_results, monkeypatch):
     name, *spec, _ = case
     x, w, b, x_t, w_t, b_t, accum_t, order = _case(k, *spec)
     monkeypatch.setattr(dense_mod, "_ROUNDED_INT", False)
-    monkeypatch.setattr(dense_mod, "_wide_kernels", lambda *a: None)
+    monkeypatch.setattr(dense_int, "wide_kernels", lambda *a: None)
     raw, used = _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch)
     assert not used
     assert np.array_equal(_pattern(raw, accum_t.width), cpp_results[name])
@@ -344,3 +373,7 @@ def test_cases_reach_their_edges():
     for k in (2, 3, 4, 5):  # the wrapping and saturating wide cases: some sums leave the range
         x, w, b, *_, accum_t, _ = _case(k, *CASES[k][1:-1])
         assert np.max(np.abs(x @ w + b)) > accum_t.max, CASES[k][0]
+    for k, case in enumerate(CASES):  # the narrow saturating ones saturate
+        if case[0].startswith("narrow"):
+            x, w, b, *_, accum_t, _ = _case(k, *case[1:-1])
+            assert np.max(np.abs(x @ w + b)) > accum_t.max, case[0]

@@ -342,6 +342,25 @@ def test_wide_values_are_the_nearest_double() -> None:
     assert FixedType(64, 64, signed=False).quantize_raw([2.0**64 - 2048])[0] == 2**64 - 2048
 
 
+@pytest.mark.parametrize(
+    "spec",
+    ["ap_fixed<54,24>", "ap_fixed<60,10,AP_RND,AP_SAT>", "ap_ufixed<54,4,AP_RND_CONV,AP_WRAP,1>",
+     "ap_fixed<54,54,AP_TRN_ZERO,AP_SAT_SYM>", "ap_uint<56>"],
+)  # fmt: skip
+def test_wide_quantize_in_float_at_the_2_to_53_edge(spec):
+    """A wide cast whose mantissas all stay below 2^53 skips the integers; at and past 2^53
+    (and below 0 unsigned) it takes them: both equal the exact mantissas, masks included."""
+    t = FixedType.parse(spec)
+    edge = np.array([2.0**53 - 1, 2.0**53 - 2, -(2.0**53 - 1), 3.5, -0.25, 0.0, -7.75])
+    below = np.ldexp(np.concatenate([edge, edge + 0.5, edge - 0.25]), -t.fractional)
+    for x in (below, np.append(below, np.ldexp(2.0**53, -t.fractional)), np.array([2.0**60])):
+        y, mask = t.quantize(x, return_overflow=True)
+        raw, want_mask = t.quantize_raw(x, return_overflow=True)
+        want = [float(Fraction(int(m)) * Fraction(2) ** -t.fractional) for m in raw.tolist()]
+        assert y.tolist() == want, spec
+        assert np.array_equal(mask, want_mask), spec
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_raise_data_error(bad: float) -> None:
     """NaN or infinite input raises DataError naming the count and the first index."""
