@@ -19,6 +19,7 @@ _FAMILIES = (
     "dense",
     "normalization",
     "activation",
+    "parametrized",
     "softmax",
     "conv",
     "pooling",
