@@ -63,6 +63,8 @@ class TuneOptions:
     # cost model says it pays (`tuner.refine.trim_accumulators`): each product then rounds on
     # its own, and those candidates emulate several times slower, so it is asked for
     search_accumulators: bool = False
+    # hls4ml's backend the candidates are converted for ("Vivado" or "Vitis", io_parallel)
+    backend: str = "Vivado"
 
 
 @dataclass

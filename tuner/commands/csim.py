@@ -15,7 +15,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tuner.commands.emulate import add_model_arguments, load_inputs, load_model_and_config
+from tuner.commands.emulate import (
+    add_backend_argument,
+    add_model_arguments,
+    backend_of,
+    load_inputs,
+    load_model_and_config,
+)
 
 __all__ = ["register", "run"]
 
@@ -36,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_arguments(p)
+    add_backend_argument(p)
     p.add_argument(
         "--labels",
         metavar="Y",
@@ -80,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from emulation.files import prepare_folder
 
     prepare_folder(args.output_dir)  # before the C++ is built, not after
+    backend = backend_of(args) if args.backend or args.hls_tool == "gxx" else None
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
     out_dir: Path = args.output_dir
@@ -90,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         labels=args.labels,
         hls_tool=args.hls_tool,
         project_dir=out_dir / f"{args.hls_tool}-prj",
+        backend=backend,
     )
     data = result.to_dict()
     files = {
