@@ -113,6 +113,7 @@ def _check(job: TuningJob, config: Mapping) -> dict:
             job.ref_val.x,
             job.ref_val.y_float,
             agreement=target.bound if target.metric == "agreement" else None,
+            backend=job.graph.backend,
         )
     return {
         "counts": result.counts(),

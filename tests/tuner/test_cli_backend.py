@@ -96,3 +96,32 @@ def test_csim_of_a_vitis_project_builds_the_vitis_project_and_agrees(files, tmp_
     assert data["identical"] == data["n_values"]
     tcl = (Path(data["project_dir"]) / "project.tcl").read_text()
     assert 'set backend "vitis"' in tcl
+
+
+def test_tune_with_backend_vitis_converts_every_candidate_for_vitis(
+    iris_model, tmp_path, monkeypatch, capsys
+):
+    """tune --backend Vitis --project: every hls4ml conversion is for Vitis and the project
+    file written names Backend: Vitis."""
+    import emulation.graph
+
+    _, x, y, path = iris_model
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    seen = set()
+    real = emulation.graph.convert
+
+    def spy(model, cfg, *, output_dir=None, backend="Vivado"):
+        seen.add(backend)
+        return real(model, cfg, output_dir=output_dir, backend=backend)
+
+    monkeypatch.setattr(emulation.graph, "convert", spy)
+    out = tmp_path / "run" / "cfg.yml"
+    args = ["--data", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy")]
+    args += ["-o", str(out), "--project", "--time-limit", "20", "--target", "0.95"]
+    args += ["--backend", "Vitis"]
+    code = main(["tune", str(path), *args])
+    assert code in (0, 1), capsys.readouterr().err
+    assert seen == {"Vitis"}
+    project = yaml.safe_load(out.read_text().replace("!keras_model", ""))
+    assert project["Backend"] == "Vitis"

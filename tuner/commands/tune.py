@@ -190,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
             from reports.tuning import report_files
             from tuner.report_data import add_profiles
 
-            result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
+            data = add_profiles(result.to_dict(), model, x, backend=backend)
+            result.profiles = data.get("profiles")
             report = report_files(result.to_dict())
         with FileSet() as files:
             paths = stage_outputs(
