@@ -21,9 +21,6 @@ __all__ = [
     "run",
 ]
 
-BACKENDS = ("Vivado", "Vitis")
-
-
 def add_backend_argument(p: argparse.ArgumentParser) -> None:
     """``--backend``, shared by every command that converts the model."""
     p.add_argument(
