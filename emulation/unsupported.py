@@ -27,9 +27,6 @@ _RNN = (
 )
 #: Keras classes hls4ml 1.3 converts that the emulator does not reproduce: why, and what to use.
 NOT_EMULATED = {
-    "Embedding": "its lookup (nnet_embed.h) is not emulated; a Dense with use_bias=False on "
-    "one-hot inputs, the embedding matrix as its weights, computes the same values and is "
-    "supported",
     "LSTM": _RNN,
     "GRU": _RNN,
     "SimpleRNN": _RNN,

@@ -25,6 +25,7 @@ _FAMILIES = (
     "pooling",
     "merge",
     "reshape",
+    "embedding",
 )
 
 for _family in _FAMILIES:

@@ -156,7 +156,6 @@ def _not_emulated_models() -> dict:
 
     L = keras.layers
     return {
-        "Embedding": ((5,), L.Embedding(10, 4, name="x"), "a Dense with use_bias=False"),
         "LSTM": ((5, 3), L.LSTM(4, name="x"), "feed-forward"),
         "GRU": ((5, 3), L.GRU(4, name="x"), "feed-forward"),
         "SimpleRNN": ((5, 3), L.SimpleRNN(4, name="x"), "feed-forward"),
@@ -165,26 +164,11 @@ def _not_emulated_models() -> dict:
     }
 
 
-@pytest.mark.parametrize(
-    "cls", ["Embedding", "LSTM", "GRU", "SimpleRNN", "LayerNormalization", "EinsumDense"]
-)
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "SimpleRNN", "LayerNormalization", "EinsumDense"])
 def test_layers_hls4ml_converts_but_not_emulated_name_the_nearest_alternative(cls: str) -> None:
-    """Embedding, the RNNs, LayerNormalization, EinsumDense: refused before hls4ml runs, naming
-    the layer, its class and the nearest supported alternative."""
+    """The RNNs, LayerNormalization, EinsumDense: refused before hls4ml runs, naming the layer,
+    its class and the nearest supported alternative."""
     shape, layer, alternative = _not_emulated_models()[cls]
     message = _refusal(_seq(shape, layer))
     assert message.startswith(f"layer 'x' of class {cls} is not supported: ")
     assert alternative in message
-
-
-def test_the_embedding_alternative_runs_and_tracks_the_embedding() -> None:
-    """A Dense without bias on one-hot inputs, the embedding matrix as its weights, runs in the
-    emulator and gives the embedding's rows to a few LSBs."""
-    import keras
-
-    table = np.random.default_rng(4).normal(0.0, 1.0, (10, 4)).astype("float32")
-    dense = _seq((10,), keras.layers.Dense(4, use_bias=False, name="emb_as_dense"))
-    dense.layers[0].set_weights([table])
-    ids = np.arange(10)
-    y = EmulatedModel(dense, BASE).predict(np.eye(10)[ids])
-    assert np.abs(y - table[ids]).max() < 2**-9
