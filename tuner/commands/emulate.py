@@ -21,6 +21,7 @@ __all__ = [
     "run",
 ]
 
+
 def add_backend_argument(p: argparse.ArgumentParser) -> None:
     """``--backend``, shared by every command that converts the model."""
     p.add_argument(
