@@ -33,8 +33,6 @@ NOT_EMULATED = {
     "Bidirectional": _RNN,
     "LayerNormalization": "its tables (nnet_layernorm.h) are not emulated; the nearest "
     "supported layer is BatchNormalization (a per-feature scale and shift)",
-    "EinsumDense": "hls4ml's lowering (nnet_einsum_dense.h) is not emulated; for a matrix "
-    "product such as 'ab,bc->ac' use a Dense, which is supported",
 }
 
 

@@ -26,6 +26,7 @@ _FAMILIES = (
     "merge",
     "reshape",
     "embedding",
+    "einsum_dense",
 )
 
 for _family in _FAMILIES:
