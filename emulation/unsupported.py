@@ -31,8 +31,6 @@ NOT_EMULATED = {
     "GRU": _RNN,
     "SimpleRNN": _RNN,
     "Bidirectional": _RNN,
-    "LayerNormalization": "its tables (nnet_layernorm.h) are not emulated; the nearest "
-    "supported layer is BatchNormalization (a per-feature scale and shift)",
 }
 
 

@@ -27,6 +27,7 @@ _FAMILIES = (
     "reshape",
     "embedding",
     "einsum_dense",
+    "layernorm",
 )
 
 for _family in _FAMILIES:

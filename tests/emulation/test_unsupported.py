@@ -159,14 +159,13 @@ def _not_emulated_models() -> dict:
         "LSTM": ((5, 3), L.LSTM(4, name="x"), "feed-forward"),
         "GRU": ((5, 3), L.GRU(4, name="x"), "feed-forward"),
         "SimpleRNN": ((5, 3), L.SimpleRNN(4, name="x"), "feed-forward"),
-        "LayerNormalization": ((4, 6), L.LayerNormalization(name="x"), "BatchNormalization"),
     }
 
 
-@pytest.mark.parametrize("cls", ["LSTM", "GRU", "SimpleRNN", "LayerNormalization"])
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "SimpleRNN"])
 def test_layers_hls4ml_converts_but_not_emulated_name_the_nearest_alternative(cls: str) -> None:
-    """The RNNs and LayerNormalization: refused before hls4ml runs, naming the layer, its class
-    and the nearest supported alternative."""
+    """The RNNs: refused before hls4ml runs, naming the layer, its class and the nearest
+    supported alternative."""
     shape, layer, alternative = _not_emulated_models()[cls]
     message = _refusal(_seq(shape, layer))
     assert message.startswith(f"layer 'x' of class {cls} is not supported: ")
