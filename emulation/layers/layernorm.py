@@ -20,7 +20,7 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
-from emulation.layers.base import Context, Node, input_type, node_type, register
+from emulation.layers.base import Context, Node, node_type, register
 from emulation.layers.exact import FLOAT_BITS, Caster
 
 __all__ = ["invert_sqrt_table", "layernorm"]
@@ -45,7 +45,6 @@ def layernorm(
     scale: np.ndarray,
     bias: np.ndarray,
     *,
-    data_t: FixedType,
     accum_t: FixedType,
     table_t: FixedType,
     scale_t: FixedType,
@@ -56,7 +55,8 @@ def layernorm(
     range_power2: int = 0,
     cast: Caster | None = None,
 ) -> np.ndarray:
-    """``nnet::layernorm_1d`` on every row of ``x`` (``(..., dim)``, exact ``data_t`` values)."""
+    """``nnet::layernorm_1d`` on every row of ``x`` (``(..., dim)``, exact input values; the
+    C++ casts each to ``accum_t`` first, so the input type itself plays no further part)."""
     cast = cast or Caster()
     f = accum_t.fractional
     dim = x.shape[-1]
@@ -103,7 +103,6 @@ def _layernorm_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np
         x,
         node.weights["scale"].reshape(dim),
         node.weights["bias"].reshape(dim),
-        data_t=input_type(node),
         accum_t=accum_t,
         table_t=node_type(node, "table_t"),
         scale_t=node_type(node, "scale_t"),

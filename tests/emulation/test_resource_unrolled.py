@@ -20,11 +20,11 @@ N = 500
 
 
 def unrolled_model(seed: int = 21) -> object:
-    """(25, 4) -> Conv1D ``c1`` (4 filters, kernel 3) -> Flatten -> Dense ``d1`` (20), ``d2``."""
+    """(13, 4) -> Conv1D ``c1`` (4 filters, kernel 3) -> Flatten -> Dense ``d1`` (20), ``d2``."""
     import keras
 
     rng = np.random.default_rng(seed)
-    inp = keras.Input((25, 4), name="x_in")
+    inp = keras.Input((13, 4), name="x_in")
     c1 = keras.layers.Conv1D(4, 3, name="c1")
     h = keras.layers.Flatten(name="flat")(c1(inp))
     d1, d2 = keras.layers.Dense(20, name="d1"), keras.layers.Dense(10, name="d2")
@@ -36,7 +36,7 @@ def unrolled_model(seed: int = 21) -> object:
 
 
 def _config(narrow: bool) -> dict:
-    unrolled = {"c1": 3, "d1": 4, "d2": 40}  # d1: R < n_in = 92; d2: R > n_in = 20
+    unrolled = {"c1": 3, "d1": 4, "d2": 40}  # d1: R < n_in = 44; d2: R > n_in = 20
     names: dict = {
         k: {"Strategy": "ResourceUnrolled", "ReuseFactor": r} for k, r in unrolled.items()
     }
@@ -62,7 +62,7 @@ NARROW, WIDE = _config(True), _config(False)
 
 def unrolled_inputs() -> np.ndarray:
     rng = np.random.default_rng(22)
-    X = rng.normal(0.0, 1.5, (N, 25, 4))
+    X = rng.normal(0.0, 1.5, (N, 13, 4))
     X[3 * N // 4 :] *= 2.0
     return X
 
