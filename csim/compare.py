@@ -340,6 +340,20 @@ def _float_predict(model: Any, xs: list[np.ndarray]) -> Any:
 
 
 # ------------------------------------------------------------------------------ compare
+def _backend_for(hls_tool: str, backend: str | None) -> str:
+    """The backend of the run: the vendor tool's, which ``backend`` may only repeat."""
+    from emulation.graph import backend_name
+
+    tool_backend = {"vivado": "Vivado", "vitis": "Vitis"}.get(hls_tool)
+    chosen = backend_name(backend or tool_backend or "Vivado")
+    if tool_backend and chosen != tool_backend:
+        raise ConfigError(
+            f"--hls-tool {hls_tool} runs the {tool_backend} backend, not {chosen}: drop "
+            f"--backend or use --hls-tool {chosen.lower()}"
+        )
+    return chosen
+
+
 def compare(
     model: Any,
     hls_config: Config,
@@ -351,6 +365,7 @@ def compare(
     project_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
     emulator_config: Config | None = None,
+    backend: str | None = None,
 ) -> Comparison:
     """Compare float Keras, the emulator and the C simulation of ``model`` on ``X``.
 
@@ -369,6 +384,8 @@ def compare(
     progress : show a progress bar on stderr (only when it is a terminal).
     emulator_config : a different config for the emulator only. For testing the comparator
         itself: a mismatch it must catch and localise.
+    backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"``; default: the vendor tool's, else
+        Vivado. A vendor tool of the other backend is a `ConfigError`.
 
     Raises
     ------
@@ -387,6 +404,7 @@ def compare(
         from csim.hls_tool import find_tool
 
         find_tool(hls_tool)
+    backend = _backend_for(hls_tool, backend)
     config = read_config(hls_config)
     emu_config = config if emulator_config is None else read_config(emulator_config)
     timings: dict[str, float] = {}
@@ -394,7 +412,7 @@ def compare(
     with Progress(progress) as bar:
         bar.stage("emulator")
         start = time.perf_counter()
-        em = EmulatedModel(model, emu_config)
+        em = EmulatedModel(model, emu_config, backend=backend)
         xs = _as_inputs(X, len(em.graph.inputs))
         emu_traces = em.trace(xs[0] if len(xs) == 1 else xs)
         n = len(xs[0])
@@ -417,7 +435,7 @@ def compare(
         sim_traces: dict[str, np.ndarray] = {}
         sim_types: dict[str, str] = {}
         if hls_tool == "gxx":
-            sim = compile_sim(model, config, cache_dir=cache_dir, progress=bar)
+            sim = compile_sim(model, config, cache_dir=cache_dir, progress=bar, backend=backend)
             cached = sim.cached
             if not cached:
                 timings["convert"] = sim.manifest.convert_seconds

@@ -3,7 +3,7 @@
 >>> sim = compile_sim(keras_model, "config.yml")                    # doctest: +SKIP
 >>> outputs, traces = sim.run(X, trace=True)                         # doctest: +SKIP
 
-The model is converted as the emulator converts it (``backend='Vivado'``,
+The model is converted as the emulator converts it (``backend='Vivado'`` or ``'Vitis'``,
 ``io_type='io_parallel'``), every layer gets hls4ml's trace hooks (inert until a trace runs, so
 one library serves both predict and trace), and the project is compiled by hls4ml's own
 ``build_lib.sh`` (g++ against the ap_types headers hls4ml ships). Inputs go to the ``double``
@@ -38,7 +38,7 @@ from csim.progress import Progress
 from emulation.config import read_config
 from emulation.errors import DataError, ToolError, UnsupportedLayerError
 from emulation.files import atomic_write_text
-from emulation.graph import convert
+from emulation.graph import backend_name, convert
 
 __all__ = [
     "GXX_MISSING",
@@ -227,6 +227,7 @@ def compile_sim(
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    backend: str = "Vivado",
 ) -> CSimulation:
     """hls4ml's compiled C simulation of ``model`` under ``hls_config``, from cache when built.
 
@@ -236,6 +237,8 @@ def compile_sim(
     hls_config : hls4ml config dict, a YAML file holding it, or an hls4ml project file.
     cache_dir : where compiled projects live (default: see `csim.cache.cache_root`).
     progress : the bar to report the conversion and compilation stages on.
+    backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"`` (both compile with g++; Vitis
+        ships its own conv and pooling headers).
 
     Raises
     ------
@@ -243,8 +246,13 @@ def compile_sim(
     ConfigError, UnsupportedLayerError : hls4ml cannot convert the model with this config.
     """
     find_gxx()
+    backend = backend_name(backend)
     config = read_config(hls_config)
-    key = sim_key(model, config, hls4ml=_hls4ml_version(), gxx=gxx_version())
+    # a Vivado build keeps the key it always had
+    tools = {"hls4ml": _hls4ml_version(), "gxx": gxx_version()}
+    if backend != "Vivado":
+        tools["backend"] = backend
+    key = sim_key(model, config, **tools)
     root = cache_root(cache_dir)
     project_dir = root / key
     with lock(root / f"{key}.lock"):
@@ -257,7 +265,7 @@ def compile_sim(
         if progress:
             progress.stage("converting (hls4ml)")
         start = time.perf_counter()
-        hls_model = convert_project(model, config, project_dir)
+        hls_model = convert_project(model, config, project_dir, backend=backend)
         hls_model.config.trace_output = True
         for layer in hls_model.get_layers():
             layer.set_attr("trace", True)

@@ -81,6 +81,8 @@ def check(
     X: Any = None,
     float_outputs: Any = None,
     agreement: float | None = AGREEMENT,
+    *,
+    backend: str = "Vivado",
 ) -> CheckResult:
     """Check what hls4ml will do with ``hls_config`` for ``model``.
 
@@ -92,6 +94,7 @@ def check(
     float_outputs : optional float Keras outputs for ``X`` (computed from ``model`` if omitted).
     agreement : top-class agreement with float Keras below which ``X`` gives a finding (None:
         none; e.g. a tuner that met another metric).
+    backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"``.
 
     Returns
     -------
@@ -106,7 +109,7 @@ def check(
     with warnings.catch_warnings():
         # hls4ml's printed warnings (a replaced ReuseFactor) become findings below
         warnings.filterwarnings("ignore", message="hls4ml: ")
-        graph = build_graph(model, cfg)
+        graph = build_graph(model, cfg, backend=backend)
     findings = config_findings(cfg, graph, model) + graph_findings(cfg, graph)
     data = None
     if X is not None:

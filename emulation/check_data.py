@@ -185,12 +185,15 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
     return out
 
 
-def _agreement_with(cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.ndarray) -> float:
+def _agreement_with(
+    cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.ndarray, backend: str = "Vivado"
+) -> float:
     from emulation.model import EmulatedModel
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        y = np.asarray(EmulatedModel(model, cfg).predict(X)).reshape(len(X), -1)
+        em = EmulatedModel(model, cfg, backend=backend)
+        y = np.asarray(em.predict(X)).reshape(len(X), -1)
     return metrics.agreement(y, ref)
 
 
@@ -210,14 +213,17 @@ def _first_loss(
     r = ref[: len(x)]
     level = bound
     try:
-        level = min(bound, _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r))
-        if _agreement_with(cfg, model, x, r) >= level:
+        level = min(
+            bound,
+            _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r, graph.backend),
+        )
+        if _agreement_with(cfg, model, x, r, graph.backend) >= level:
             return None, level
         lo, hi = 0, len(graph.nodes)  # agreement holds with lo nodes kept, fails with hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
             config = _reference_config(cfg, graph, model, mid)
-            if _agreement_with(config, model, x, r) >= level:
+            if _agreement_with(config, model, x, r, graph.backend) >= level:
                 lo = mid
             else:
                 hi = mid

@@ -149,7 +149,12 @@ def _wraps(graph: Graph, overflows: Mapping[str, Any]) -> set[str]:
 
 
 def _try(
-    candidate: Candidate, model: Any, X: np.ndarray, ref: np.ndarray | None, softmax: str
+    candidate: Candidate,
+    model: Any,
+    X: np.ndarray,
+    ref: np.ndarray | None,
+    softmax: str,
+    backend: str = "Vivado",
 ) -> tuple[str | None, float | None, set[str]]:
     """Emulate ``candidate``: (why it fails to clear the finding or None, agreement, wraps)."""
     from emulation.config import read_config
@@ -159,7 +164,7 @@ def _try(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cfg = read_config(candidate.config)
-        graph = build_graph(model, cfg)
+        graph = build_graph(model, cfg, backend=backend)
         still = [
             f
             for f in graph_findings(cfg, graph)
@@ -206,7 +211,7 @@ def verify_softmax_fixes(
         tried = []
         fix = None
         for c in softmax_candidates(cfg, graph, f.layer, observed, spread):
-            why, agreement, wraps = _try(c, model, x, r, f.layer)
+            why, agreement, wraps = _try(c, model, x, r, f.layer, graph.backend)
             new = sorted(wraps - wrapping)
             if why is None and new:
                 why = f"wraps at {', '.join(new)}"

@@ -22,6 +22,7 @@ import copy
 import functools
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,10 @@ MODEL_KEYS = (
 
 #: Strategy names hls4ml's Vivado/Vitis backends act on, in snake_case (case-insensitive).
 STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmetic", "da")
+#: Softmax implementation names written as a Strategy (hls4ml's own test_softmax.py does):
+#: hls4ml 1.3 accepts them but reads a softmax's implementation only from ``Implementation``
+#: (the layer stays ``stable``), and every other layer takes such a Strategy as Latency.
+SOFTMAX_STRATEGIES = ("stable", "argmax", "legacy")
 
 # Layer keys hls4ml reads through HLSConfig itself rather than as a layer attribute.
 _LAYER_CONFIG_KEYS = frozenset(
@@ -273,6 +278,25 @@ def _check_precision_block(value: Any, where: str, *, model: bool) -> None:
             )
 
 
+def _check_strategy(value: Any, path: str) -> None:
+    """A Strategy hls4ml acts on; a softmax implementation name is accepted with a warning."""
+    snake = _snake(value) if isinstance(value, str) else None
+    if snake in SOFTMAX_STRATEGIES:
+        warnings.warn(
+            f"{path}: {value!r} is a softmax implementation; hls4ml 1.3 accepts it as a Strategy "
+            "but does not read it (a softmax stays 'stable', other layers use Latency): to "
+            f"choose the softmax, write Implementation: {snake}",
+            stacklevel=4,
+        )
+    elif snake not in STRATEGIES:
+        # hls4ml snake-cases the name: 'DA' becomes 'd_a' and silently means Latency.
+        allowed = "Latency, Resource, ResourceUnrolled, DistributedArithmetic (or da)"
+        raise ConfigError(
+            f"{path}: got {value!r}; expected one of {allowed} (or, for a softmax, "
+            "Implementation: stable, latency, argmax or legacy)"
+        )
+
+
 def _check_block(block: Any, where: str, *, model: bool) -> None:
     """Check a Model, LayerType.<cls> or LayerName.<layer> mapping."""
     if block is None:
@@ -291,10 +315,7 @@ def _check_block(block: Any, where: str, *, model: bool) -> None:
         elif snake.endswith("reuse_factor") or snake in _POSITIVE_INT_KEYS:
             _check_positive_int(value, path)
         elif snake == "strategy":
-            if not isinstance(value, str) or _snake(value) not in STRATEGIES:
-                # hls4ml snake-cases the name: 'DA' becomes 'd_a' and silently means Latency.
-                allowed = "Latency, Resource, ResourceUnrolled, DistributedArithmetic (or da)"
-                raise ConfigError(f"{path}: got {value!r}; expected one of {allowed}")
+            _check_strategy(value, path)
         elif snake.endswith("_t") and not model:
             parse_precision(value, path)
 

@@ -1,8 +1,9 @@
 """hls4ml's own ModelGraph of a Keras model, as an ordered list of plain `Node`s.
 
 hls4ml decides the graph: `build_graph` runs ``hls4ml.converters.convert_from_keras_model``
-(Vivado backend, ``io_parallel``), which applies hls4ml's optimizer passes and config precedence
-in milliseconds and writes or compiles nothing, then copies what the generated C++ will use:
+(Vivado or Vitis backend, ``io_parallel``), which applies hls4ml's optimizer passes and config
+precedence in milliseconds and writes or compiles nothing, then copies what the generated C++
+will use:
 
 - every precision the layer's C++ names (``layer.types``: ``result_t``, ``accum_t``,
   ``weight_t``, ``table_t``, ...) as a `FixedType`, 'auto' already resolved by hls4ml;
@@ -39,7 +40,20 @@ from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
 from emulation.unsupported import refuse_unsupported
 
-__all__ = ["Graph", "build_graph", "decimal_text_values", "fixed_from_hls4ml"]
+__all__ = [
+    "BACKENDS",
+    "Graph",
+    "backend_name",
+    "build_graph",
+    "decimal_text_values",
+    "fixed_from_hls4ml",
+]
+
+#: hls4ml backends the emulator reproduces. For io_parallel, Vitis runs Vivado's optimizer
+#: passes (plus checks that only warn or act on io_stream / RNNs) and overrides the conv and
+#: pooling headers (``templates/vitis/nnet_utils``) with the same arithmetic: only pragmas,
+#: indexing (``res[i]`` for ``*(res++)``, 2-D weight views) and a Resource fallback differ.
+BACKENDS = ("Vivado", "Vitis")
 
 # Above this many digits w * 10^F is no longer exact in float64 for float32 data (5^12 < 2^28).
 _FAST_MAX_DIGITS = 12
@@ -52,6 +66,7 @@ class Graph:
     nodes: list[Node]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    backend: str = "Vivado"
 
     def node(self, name: str) -> Node:
         """The node called ``name``."""
@@ -217,6 +232,17 @@ def _node(layer: Any) -> Node:
     )
 
 
+def backend_name(backend: str) -> str:
+    """hls4ml's spelling of a supported backend name (any case); `ConfigError` otherwise."""
+    for name in BACKENDS:
+        if str(backend).lower() == name.lower():
+            return name
+    raise ConfigError(
+        f"backend {backend!r} is not emulated; expected one of {', '.join(BACKENDS)} (hls4ml's "
+        "names, io_parallel): convert for one of them"
+    )
+
+
 def _read_hls_config(hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
     from emulation.config import read_config
 
@@ -255,7 +281,7 @@ def convert(
     output_dir: str | os.PathLike[str] | None = None,
     backend: str = "Vivado",
 ) -> Any:
-    """hls4ml's ModelGraph of ``model`` (``io_parallel``), compiled nowhere.
+    """hls4ml's ModelGraph of ``model`` for ``backend`` (``io_parallel``), compiled nowhere.
 
     Without ``output_dir`` nothing is written either (hls4ml only needs a path to write to
     later). What hls4ml prints goes through `quiet_hls4ml`: its printed warnings (an invalid
@@ -264,6 +290,7 @@ def convert(
     """
     import hls4ml
 
+    backend = backend_name(backend)
     config = copy.deepcopy(_read_hls_config(hls_config))
     refuse_unsupported(model, config)
     if output_dir is None:
@@ -291,7 +318,12 @@ def convert(
     return hls_model
 
 
-def build_graph(model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> Graph:
+def build_graph(
+    model: Any,
+    hls_config: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    backend: str = "Vivado",
+) -> Graph:
     """hls4ml's graph of a Keras model under an hls4ml config, as plain `Node`s.
 
     Parameters
@@ -299,13 +331,19 @@ def build_graph(model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[st
     model : keras.Model
     hls_config : the ``HLSConfig`` dict (``Model`` / ``LayerType`` / ``LayerName``), a YAML
         file holding it, or a whole hls4ml project file (read by `emulation.config.read_config`).
+    backend : ``"Vivado"`` or ``"Vitis"`` (any case), as hls4ml names them.
 
     Returns
     -------
     Graph
         Nodes in execution order (the order of the generated C++), model input and output names.
     """
-    hls_model = convert(model, hls_config)
+    hls_model = convert(model, hls_config, backend=backend)
     nodes = [_node(layer) for layer in hls_model.get_layers()]
     nodes = _mark_fused_batchnorm(model, nodes)
-    return Graph(nodes=nodes, inputs=tuple(hls_model.inputs), outputs=tuple(hls_model.outputs))
+    return Graph(
+        nodes=nodes,
+        inputs=tuple(hls_model.inputs),
+        outputs=tuple(hls_model.outputs),
+        backend=backend_name(backend),
+    )

@@ -43,13 +43,14 @@ def cast_type(graph: Graph, point: str) -> FixedType | None:
 
 
 class EmulatedModel:
-    """A Keras model as hls4ml 1.3 (Vivado, io_parallel) computes it in C simulation.
+    """A Keras model as hls4ml 1.3 (Vivado or Vitis, io_parallel) computes it in C simulation.
 
     Parameters
     ----------
     model : keras.Model
     hls_config : hls4ml config (``Model`` / ``LayerType`` / ``LayerName``), a YAML file holding
         it, or a whole hls4ml project file (its ``HLSConfig``).
+    backend : hls4ml's backend, ``"Vivado"`` (default) or ``"Vitis"``.
 
     The graph, every type and every weight are read once from hls4ml's own conversion
     (`emulation.graph`); `predict` and `trace` then run the layer functions batch by batch.
@@ -60,8 +61,14 @@ class EmulatedModel:
     ConfigError : a config hls4ml cannot use.
     """
 
-    def __init__(self, model: Any, hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> None:
-        self._setup(build_graph(model, hls_config))
+    def __init__(
+        self,
+        model: Any,
+        hls_config: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        backend: str = "Vivado",
+    ) -> None:
+        self._setup(build_graph(model, hls_config, backend=backend))
 
     @classmethod
     def from_graph(cls, graph: Graph) -> EmulatedModel:

@@ -4,6 +4,8 @@ hls4ml 1.3 crashes on these with messages that name neither the layer nor a fix 
 SeparableConv: "'SeparableConv2D' object has no attribute 'kernel'"; a dilated convolution:
 "array split does not result in an equal division"; distributed arithmetic without da4ml:
 "No module named 'da4ml'"), so they are caught here, by layer name and class, with the fix.
+Layers hls4ml converts but the emulator does not reproduce yet (`NOT_EMULATED`) are refused here
+too, before the conversion, each with the nearest supported alternative.
 """
 
 from __future__ import annotations
@@ -14,9 +16,22 @@ from typing import Any
 from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
-__all__ = ["refuse_unsupported"]
+__all__ = ["NOT_EMULATED", "refuse_unsupported"]
 
 _DA = ("distributedarithmetic", "da")
+
+_RNN = (
+    "recurrent layers (nnet_recurrent.h) are not emulated; the nearest supported model is "
+    "feed-forward (Conv1D over the sequence, or Dense on the flattened sequence); to check this "
+    "one, use hls4ml's own C simulation (hls_model.compile(), hls_model.predict)"
+)
+#: Keras classes hls4ml 1.3 converts that the emulator does not reproduce: why, and what to use.
+NOT_EMULATED = {
+    "LSTM": _RNN,
+    "GRU": _RNN,
+    "SimpleRNN": _RNN,
+    "Bidirectional": _RNN,
+}
 
 
 def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
@@ -36,12 +51,16 @@ def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
 def refuse_unsupported(model: Any, config: Mapping[str, Any]) -> None:
     """Raise `UnsupportedLayerError` for the first layer of ``model`` the emulator refuses.
 
-    Refused: SeparableConv1D/2D, convolutions with a dilation rate above 1, and layers whose
-    Strategy is ``distributed_arithmetic`` (``da``). Each message names the layer, its class
-    and what to use instead.
+    Refused: SeparableConv1D/2D, convolutions with a dilation rate above 1, layers whose
+    Strategy is ``distributed_arithmetic`` (``da``), and the classes of `NOT_EMULATED`. Each
+    message names the layer, its class and what to use instead.
     """
     for layer in getattr(model, "layers", []):
         cls = type(layer).__name__
+        if cls in NOT_EMULATED:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} of class {cls} is not supported: {NOT_EMULATED[cls]}"
+            )
         if cls.startswith("SeparableConv"):
             dims = cls.removeprefix("SeparableConv")
             raise UnsupportedLayerError(

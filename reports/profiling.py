@@ -349,13 +349,13 @@ def _weight_overflows(raw: np.ndarray, t: FixedType) -> int:
     return int(np.count_nonzero(mask))
 
 
-def _emulated(model: Any, hls_config: Any) -> Any:
+def _emulated(model: Any, hls_config: Any, backend: str = "Vivado") -> Any:
     from emulation.model import EmulatedModel
 
-    return EmulatedModel(model, hls_config)
+    return EmulatedModel(model, hls_config, backend=backend)
 
 
-def weights_profile(model: Any, hls_config: Any = None) -> Profile:
+def weights_profile(model: Any, hls_config: Any = None, *, backend: str = "Vivado") -> Profile:
     """Profile of every layer's weights and biases.
 
     Parameters
@@ -366,6 +366,7 @@ def weights_profile(model: Any, hls_config: Any = None) -> Profile:
         them (after BatchNormalization fusion), each with its type (``weight_t``, ``bias_t``,
         ...) and the number of values that overflow when cast to it. Without one, the float
         Keras weights and no types.
+    backend : hls4ml's backend of the config, ``"Vivado"`` or ``"Vitis"``.
     """
     rows: list[Row] = []
     if hls_config is None:
@@ -375,7 +376,7 @@ def weights_profile(model: Any, hls_config: Any = None) -> Profile:
         return Profile("weights", "keras", tuple(rows))
     from emulation.graph import build_graph
 
-    for node in build_graph(model, hls_config).nodes:
+    for node in build_graph(model, hls_config, backend=backend).nodes:
         for var, raw in dict(node.raw_weights).items():
             values = np.asarray(raw, dtype=np.float64)
             t = _type_for(node, var)
@@ -397,7 +398,12 @@ def _check_samples(model: Any, X: Any) -> np.ndarray:
 
 
 def activations_profile(
-    model: Any, X: np.ndarray, hls_config: Any = None, *, batch_size: int = 1024
+    model: Any,
+    X: np.ndarray,
+    hls_config: Any = None,
+    *,
+    batch_size: int = 1024,
+    backend: str = "Vivado",
 ) -> Profile:
     """Profile of every layer's output over the samples ``X``.
 
@@ -413,6 +419,7 @@ def activations_profile(
         Without one, the float output of every Keras layer.
     batch_size : int
         Samples per Keras call (float path).
+    backend : hls4ml's backend of the config, ``"Vivado"`` or ``"Vitis"``.
     """
     X = _check_samples(model, X)
     if hls_config is None:
@@ -428,7 +435,7 @@ def activations_profile(
             for layer, y in zip(layers, outputs, strict=True)
         )
         return Profile("activations", "keras", rows, samples=len(X))
-    em = _emulated(model, hls_config)
+    em = _emulated(model, hls_config, backend)
     trace = em.trace(X)
     points = {
         key: value

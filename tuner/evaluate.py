@@ -179,7 +179,8 @@ class Evaluator:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                g = build_graph(self.model, candidate.to_config(self.base_config))
+                cfg = candidate.to_config(self.base_config)
+                g = build_graph(self.model, cfg, backend=self.base_graph.backend)
         except (ConfigError, UnsupportedLayerError):
             g = None
         self._graphs[candidate] = g

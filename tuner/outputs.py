@@ -41,7 +41,9 @@ def keras3_copy_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}_model.keras")
 
 
-def project_settings(model_path: Path, output: Path, model_copy: Path | None = None) -> dict:
+def project_settings(
+    model_path: Path, output: Path, model_copy: Path | None = None, backend: str = "Vivado"
+) -> dict:
     """hls4ml project keys for ``hls4ml convert -c``, paths from the current directory.
 
     hls4ml 1.3 under Keras 3 converts a project file only through ``KerasModel`` (a
@@ -55,7 +57,7 @@ def project_settings(model_path: Path, output: Path, model_copy: Path | None = N
         "KerasModel": KerasModelRef(_from_cwd(keras_file)),
         "OutputDir": _from_cwd(output.with_name(f"{output.stem}_prj")),
         "ProjectName": "myproject",
-        "Backend": "Vivado",
+        "Backend": backend,
         "Part": DEFAULT_PART,
         "ClockPeriod": DEFAULT_CLOCK_NS,
         "IOType": "io_parallel",
@@ -101,6 +103,7 @@ def stage_outputs(
     *,
     project: bool = False,
     model=None,
+    backend: str = "Vivado",
 ) -> dict[str, Path]:
     """Stage the config (when one is recommended) and tuning.json into ``files``.
 
@@ -118,7 +121,7 @@ def stage_outputs(
             if model_path.suffix.lower() != ".keras":
                 copy = keras3_copy_path(output)
                 paths["model"] = files.write_with(copy, model.save)
-            settings = project_settings(model_path, output, copy)
+            settings = project_settings(model_path, output, copy, backend)
         header = (
             f"{RUN_HEADER}{result.run}: {result.target}, {result.result.get('source')}, "
             f"validation {result.result.get('metric_validation', float('nan')):.4f}\n"

@@ -64,10 +64,12 @@ def is_multiplier_accum(node: Node, point: Point) -> bool:
     return point.type_name == "accum_t" and node.kind in MULTIPLYING_KINDS
 
 
-def _emulate(model, cfg: Mapping, x: np.ndarray) -> tuple[Graph, EmulatedModel]:
+def _emulate(
+    model, cfg: Mapping, x: np.ndarray, backend: str = "Vivado"
+) -> tuple[Graph, EmulatedModel]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = build_graph(model, cfg)
+        graph = build_graph(model, cfg, backend=backend)
     em = EmulatedModel.from_graph(graph)
     em.predict(x)
     return graph, em
@@ -103,7 +105,9 @@ def wide_config(graph: Graph, template: Mapping, integer: Mapping[str, int]) -> 
     return cfg
 
 
-def observe_ranges(model, template: Mapping, x: np.ndarray) -> tuple[Ranges, dict, Graph]:
+def observe_ranges(
+    model, template: Mapping, x: np.ndarray, backend: str = "Vivado"
+) -> tuple[Ranges, dict, Graph]:
     """Ranges of every cast point on ``x``; also the wide config and its graph.
 
     The wide config (every arithmetic type explicit) is the base the tuner writes its
@@ -111,13 +115,13 @@ def observe_ranges(model, template: Mapping, x: np.ndarray) -> tuple[Ranges, dic
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = build_graph(model, template)
+        graph = build_graph(model, template, backend=backend)
     integer: dict[str, int] = {}
     rounds = 0
     while rounds < MAX_ROUNDS:
         rounds += 1
         cfg = wide_config(graph, template, integer)
-        graph, em = _emulate(model, cfg, x)
+        graph, em = _emulate(model, cfg, x, backend)
         overflowed = {name: p for name, p in em.overflows.items() if p.count}
         if not overflowed:
             break

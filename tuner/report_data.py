@@ -32,12 +32,12 @@ def _subset(x: np.ndarray, samples: int, seed: int) -> np.ndarray:
     return x[keep]
 
 
-def _profiles(model: Any, x: np.ndarray, config: Mapping) -> dict:
+def _profiles(model: Any, x: np.ndarray, config: Mapping, backend: str = "Vivado") -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # hls4ml's conversion chatter
         return {
-            "weights": weights_profile(model, config).to_dict(),
-            "activations": activations_profile(model, x, config).to_dict(),
+            "weights": weights_profile(model, config, backend=backend).to_dict(),
+            "activations": activations_profile(model, x, config, backend=backend).to_dict(),
         }
 
 
@@ -49,6 +49,7 @@ def add_profiles(
     *,
     samples: int = MAX_PROFILE_SAMPLES,
     seed: int = 0,
+    backend: str = "Vivado",
 ) -> dict:
     """Store the profiles before and after tuning in ``result_dict["profiles"]``.
 
@@ -59,6 +60,7 @@ def add_profiles(
     x : input samples; at most ``samples`` of them (a seeded subset) are profiled.
     default_config : hls4ml's default config; None computes it (`emulation.config.default_config`).
     samples, seed : size and seed of the subset.
+    backend : hls4ml's backend the configs are converted for.
 
     Returns
     -------
@@ -71,8 +73,8 @@ def add_profiles(
         raise ConfigError(f"samples must be at least 1; got {samples}")
     xs = _subset(x, samples, seed)
     cfg = default_config if default_config is not None else hls4ml_default_config(model)
-    profiles = {"default": _profiles(model, xs, cfg)}
+    profiles = {"default": _profiles(model, xs, cfg, backend)}
     if result_dict.get("config"):
-        profiles["recommended"] = _profiles(model, xs, result_dict["config"])
+        profiles["recommended"] = _profiles(model, xs, result_dict["config"], backend)
     result_dict["profiles"] = profiles
     return result_dict

@@ -63,6 +63,8 @@ class TuneOptions:
     # cost model says it pays (`tuner.refine.trim_accumulators`): each product then rounds on
     # its own, and those candidates emulate several times slower, so it is asked for
     search_accumulators: bool = False
+    # hls4ml's backend the candidates are converted for ("Vivado" or "Vitis", io_parallel)
+    backend: str = "Vivado"
 
 
 @dataclass
@@ -111,6 +113,7 @@ def _check(job: TuningJob, config: Mapping) -> dict:
             job.ref_val.x,
             job.ref_val.y_float,
             agreement=target.bound if target.metric == "agreement" else None,
+            backend=job.graph.backend,
         )
     return {
         "counts": result.counts(),

@@ -34,7 +34,12 @@ def csim_metric(comparison: Comparison, target: Target, emulated: float) -> floa
 
 
 def verify_csim(
-    result: TuneResult, model, x: np.ndarray, labels: np.ndarray | None, target: Target
+    result: TuneResult,
+    model,
+    x: np.ndarray,
+    labels: np.ndarray | None,
+    target: Target,
+    backend: str = "Vivado",
 ) -> int:
     """Compare the recommended config in C simulation on the validation split.
 
@@ -42,7 +47,8 @@ def verify_csim(
     emulator on every value and meets the target, else 1 (with the reason on stderr).
     """
     _, val = split_indices(len(x), result.split["validation_share"], result.split["seed"])
-    comparison = compare(model, result.config, x[val], None if labels is None else labels[val])
+    y = None if labels is None else labels[val]
+    comparison = compare(model, result.config, x[val], y, backend=backend)
     value = csim_metric(comparison, target, result.result["metric_validation"])
     data = comparison.to_dict()
     data["metric"] = value

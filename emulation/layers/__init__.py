@@ -13,11 +13,15 @@ from emulation.layers import core  # noqa: F401
 from emulation.layers import dense  # noqa: F401
 from emulation.layers import normalization  # noqa: F401
 from emulation.layers import activation  # noqa: F401
+from emulation.layers import parametrized  # noqa: F401
 from emulation.layers import softmax  # noqa: F401
 from emulation.layers import conv  # noqa: F401
 from emulation.layers import pooling  # noqa: F401
 from emulation.layers import merge  # noqa: F401
 from emulation.layers import reshape  # noqa: F401
+from emulation.layers import embedding  # noqa: F401
+from emulation.layers import einsum_dense  # noqa: F401
+from emulation.layers import layernorm  # noqa: F401
 
 # isort: on
 from emulation.layers.base import ADAPTERS, Context, Node, QuantPoint, adapter_for, register

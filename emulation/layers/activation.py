@@ -1,14 +1,16 @@
 """Element-wise activations of hls4ml's Vivado io_parallel templates (``nnet_activation.h``).
 
 One pure function per C++ function; each docstring names every cast. The adapters at the end
-read a `Node` (hls4ml classes ``Activation``, ``ParametrizedActivation``, ``PReLU``,
-``HardActivation``) and call them.
+read a `Node` (hls4ml classes ``Activation`` and ``HardActivation``) and call them; the
+activations with a parameter (``ParametrizedActivation``, ``PReLU``) are in
+`emulation.layers.parametrized`.
 
 How hls4ml 1.3 maps Keras (``converters/keras_v3``): ``Activation(name)`` and a layer's
 ``activation=`` become ``Activation`` (``linear``, ``relu``, ``relu6``, ``sigmoid``, ``tanh``,
 ``softplus``, ``softsign``, ``selu``) except ``elu`` (``ParametrizedActivation`` ELU, alpha 1),
-``leaky_relu`` (LeakyReLU, 0.2), ``hard_sigmoid`` (``HardActivation``, hls4ml's slope 0.2 and
-shift 0.5, not Keras 3's 1/6) and ``softmax`` (``Softmax``, see `emulation.layers.softmax`).
+``leaky_relu`` (``ParametrizedActivation`` named ``leaky_relu``, 0.2), ``hard_sigmoid``
+(``HardActivation``, hls4ml's slope 0.2 and shift 0.5, not Keras 3's 1/6) and ``softmax``
+(``Softmax``, see `emulation.layers.softmax`).
 ``ReLU()`` becomes ``ThresholdedReLU`` with theta 0 (``ReLU(threshold=t)``: theta t);
 ``ReLU(negative_slope=a)`` and ``LeakyReLU`` become LeakyReLU; ``ReLU(max_value=...)`` is refused
 by hls4ml itself. A ``linear`` activation is removed unless it changes the type.
@@ -50,24 +52,19 @@ from emulation.layers.tables import (
     SELU_LAMBDA,
     TABLE_FUNCTIONS,
     TABLE_SPAN,
-    elu_table,
     lut_table,
     selu_table,
 )
 
 __all__ = [
     "c_int_of_quotient",
-    "elu",
     "hard_sigmoid",
     "hard_tanh",
-    "leaky_relu",
     "linear",
-    "prelu",
     "relu",
     "relu_max",
     "selu",
     "table_activation",
-    "thresholded_relu",
 ]
 
 # ap_ufixed<16, 1> lambda of nnet::selu (positive branch), AP_TRN / AP_WRAP.
@@ -176,95 +173,6 @@ def table_activation(
     return cast(table[index], result_t, "result_t")
 
 
-def leaky_relu(
-    x: np.ndarray,
-    alpha: float,
-    *,
-    data_t: FixedType,
-    param_t: FixedType,
-    result_t: FixedType,
-    cast: Caster | None = None,
-) -> np.ndarray:
-    """``nnet::leaky_relu``: ``res = data > 0 ? data : alpha * data``.
-
-    ``alpha`` is the double literal hls4ml writes, converted to ``param_t`` at the call; the
-    product ``alpha * data`` is exact; each result is cast to ``result_t``.
-    """
-    cast = cast or Caster()
-    a = param_t.quantize(np.float64(alpha))
-    neg = exact_product(x, data_t, np.broadcast_to(a, x.shape), param_t)
-    neg_t = product_type(data_t, param_t)
-    return cast_exact(select_exact(x > 0, x, data_t, neg, neg_t), result_t, cast, "result_t")
-
-
-def thresholded_relu(
-    x: np.ndarray,
-    theta: float,
-    *,
-    param_t: FixedType,
-    result_t: FixedType,
-    cast: Caster | None = None,
-) -> np.ndarray:
-    """``nnet::thresholded_relu``: ``res = data > theta ? data : 0``, cast to ``result_t``.
-
-    ``theta`` is the double literal converted to ``param_t`` (hls4ml: the input's type by
-    default); the comparison is exact.
-    """
-    cast = cast or Caster()
-    t = param_t.quantize(np.float64(theta))
-    return cast(np.where(x > t, x, 0.0), result_t, "result_t")
-
-
-def prelu(
-    x: np.ndarray,
-    alpha: np.ndarray,
-    *,
-    data_t: FixedType,
-    param_t: FixedType,
-    result_t: FixedType,
-    cast: Caster | None = None,
-) -> np.ndarray:
-    """``nnet::prelu``: ``res[i] = data[i] > 0 ? data[i] : alpha[i] * data[i]``.
-
-    ``alpha`` holds the exact ``param_t`` constants (one per element, flattened like the data);
-    the product is exact; each result is cast to ``result_t``.
-    """
-    cast = cast or Caster()
-    a = np.broadcast_to(np.asarray(alpha, dtype=np.float64).reshape(x.shape[1:]), x.shape)
-    neg = exact_product(x, data_t, a, param_t)
-    neg_t = product_type(data_t, param_t)
-    return cast_exact(select_exact(x > 0, x, data_t, neg, neg_t), result_t, cast, "result_t")
-
-
-def elu(
-    x: np.ndarray,
-    alpha: float,
-    *,
-    data_t: FixedType,
-    param_t: FixedType,
-    table_t: FixedType,
-    table_size: int,
-    result_t: FixedType,
-    cast: Caster | None = None,
-) -> np.ndarray:
-    """``nnet::elu``: ``res = data >= 0 ? data : alpha * table[index]``.
-
-    ``index = int(data * N / -8)``, limited to N - 1 by an unsigned comparison (a wrapped,
-    negative int reads the last entry); the table holds ``exp(x) - 1`` in ``table_t``
-    (`elu_table`); ``alpha`` is the double literal converted to ``param_t``; the product is
-    exact; both branches are cast to ``result_t``.
-    """
-    cast = cast or Caster()
-    n = int(table_size)
-    a = param_t.quantize(np.float64(alpha))
-    q = c_int_of_quotient(x, data_t, n, -8)
-    index = np.where(q < 0, n - 1, np.minimum(q, n - 1))
-    table = elu_table(n, table_t)[index]
-    neg = exact_product(table, table_t, np.broadcast_to(a, x.shape), param_t)
-    neg_t = product_type(table_t, param_t)
-    return cast_exact(select_exact(x >= 0, x, data_t, neg, neg_t), result_t, cast, "result_t")
-
-
 def selu(
     x: np.ndarray,
     *,
@@ -362,11 +270,6 @@ def hard_tanh(
 
 
 # -------------------------------------------------------------------------------- adapters
-def _param(node: Node, default: float = 1.0) -> float:
-    # hls4ml formats the attribute with str() into the C++ source: read it back the same way
-    return float(str(node.attrs.get("activ_param", default)))
-
-
 _PLAIN: Mapping[str, Callable[..., np.ndarray]] = {"linear": linear, "relu": relu}
 _ACTIVATIONS = (*_PLAIN, "relu6", *TABLE_FUNCTIONS, "selu")
 
@@ -404,56 +307,6 @@ def _activation_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> n
         f"layer {node.name!r}: activation {act!r} is not supported by the emulator (hls4ml "
         f"1.3's C++ has no such function for Vivado io_parallel either); supported: "
         f"{', '.join(_ACTIVATIONS)}; use one of these or a Softmax"
-    )
-
-
-_PARAMETRIZED = ("leakyrelu", "thresholdedrelu", "elu")
-
-
-@register("ParametrizedActivation")
-def _parametrized_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
-    x = inputs[0]
-    act = str(node.attrs.get("activation", "")).lower()
-    cast = Caster(ctx, node.name)
-    result_t = node_type(node, "result_t")
-    param_t = node_type(node, "param_t")
-    if act == "leakyrelu":
-        return leaky_relu(
-            x,
-            _param(node),
-            data_t=input_type(node),
-            param_t=param_t,
-            result_t=result_t,
-            cast=cast,
-        )
-    if act == "thresholdedrelu":
-        return thresholded_relu(x, _param(node), param_t=param_t, result_t=result_t, cast=cast)
-    if act == "elu":
-        return elu(
-            x,
-            _param(node),
-            data_t=input_type(node),
-            param_t=param_t,
-            table_t=node_type(node, "table_t"),
-            table_size=int(node.attrs.get("table_size", 1024)),
-            result_t=result_t,
-            cast=cast,
-        )
-    raise UnsupportedLayerError(
-        f"layer {node.name!r}: parametrized activation {act!r} is not supported; supported: "
-        f"{', '.join(_PARAMETRIZED)}"
-    )
-
-
-@register("PReLU")
-def _prelu_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
-    return prelu(
-        inputs[0],
-        node.weights["param"],
-        data_t=input_type(node),
-        param_t=node_type(node, "param_t"),
-        result_t=node_type(node, "result_t"),
-        cast=Caster(ctx, node.name),
     )
 
 

@@ -65,9 +65,12 @@ def dense_sum_order(n_in: int, strategy: str, reuse_factor: int) -> np.ndarray |
 
     ``dense_resource_rf_leq_nin`` with 1 < R < n_in visits, for every output, the inputs
     ``0, R, 2R, ..., 1, 1 + R, ...``; every other kernel (Latency, Resource with R = 1,
-    R = n_in or R > n_in) adds them in the natural order.
+    R = n_in or R > n_in) adds them in the natural order. ``resource_unrolled`` is hls4ml's
+    generated copy of the same loops (``GenerateUnrolledDenseResource``: one ``acc[j] +=`` line
+    per product, in the Resource order, zero weights left out, which adds nothing), so its
+    order is the Resource one.
     """
-    if strategy.lower() == "resource" and 1 < reuse_factor < n_in:
+    if strategy.lower() in ("resource", "resource_unrolled") and 1 < reuse_factor < n_in:
         return np.array([i for r in range(reuse_factor) for i in range(r, n_in, reuse_factor)])
     return None
 
@@ -338,10 +341,10 @@ def dense_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndar
             "the emulator supports mult and weight_ternary: give it fixed-point weights"
         )
     strategy = str(node.attrs.get("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource"):
+    if strategy not in ("latency", "resource", "resource_unrolled"):
         raise UnsupportedLayerError(
-            f"layer {node.name!r} uses strategy {strategy!r}; the emulator supports Latency and "
-            "Resource: set Strategy to one of those for this layer"
+            f"layer {node.name!r} uses strategy {strategy!r}; the emulator supports Latency, "
+            "Resource and ResourceUnrolled: set Strategy to one of those for this layer"
         )
     order = dense_sum_order(x.shape[1], strategy, int(node.attrs.get("reuse_factor", 1)))
     y = dense(

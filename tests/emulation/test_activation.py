@@ -26,6 +26,7 @@ import pytest
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
 from emulation.layers import activation as act
+from emulation.layers import parametrized as param
 from emulation.layers import tables
 from emulation.layers.base import Context, Node
 from emulation.layers.exact import Caster
@@ -105,7 +106,7 @@ def test_elu_wrapped_negative_index_reads_the_last_entry() -> None:
     x2 = np.array([[-(2.0**24 + 2.0**23)]])  # * 128 = 3 * 2^30 -> int -2^30 (negative)
     q = act.c_int_of_quotient(x2, d, 1024, -8)
     assert q.item() < 0
-    y = act.elu(
+    y = param.elu(
         x2,
         1.0,
         data_t=d,
@@ -115,7 +116,7 @@ def test_elu_wrapped_negative_index_reads_the_last_entry() -> None:
         result_t=DEFAULT_TABLE,
     )
     assert y.item() == tables.elu_table(1024, DEFAULT_TABLE)[1023]
-    y0 = act.elu(
+    y0 = param.elu(
         x,
         1.0,
         data_t=d,
@@ -139,7 +140,7 @@ def test_wide_products_are_exact() -> None:
     # the exact product needs more than 53 bits: compare with Fractions, not float64
     exact = [Fraction(float(v)) * a for v in x.ravel()]
     assert any(Fraction(float(e)) != e for e in exact)
-    got = act.leaky_relu(x, alpha, data_t=d, param_t=p, result_t=r)
+    got = param.leaky_relu(x, alpha, data_t=d, param_t=p, result_t=r)
     lsb = Fraction(r.lsb)
     manual = [float((e / lsb + Fraction(1, 2)).__floor__() * lsb) for e in exact]
     assert got.ravel().tolist() == manual
@@ -172,7 +173,7 @@ def test_overflows_are_counted_per_cast_point() -> None:
 def test_each_value_is_cast_once_on_the_branch_taken() -> None:
     """LeakyReLU casts x or alpha * x, never both: 2 values, 1 overflow (9 > 3.5)."""
     ctx = Context()
-    y = act.leaky_relu(
+    y = param.leaky_relu(
         np.array([[-1.0, 9.0]]),
         0.25,
         data_t=T("ap_fixed<16,6>"),
@@ -445,7 +446,7 @@ def activation_specs() -> list[Spec]:
         specs.append(
             Spec(
                 case,
-                lambda v, a=alpha, dt=dt, pt=pt, tt=tt, n=n, rt=rt: act.elu(
+                lambda v, a=alpha, dt=dt, pt=pt, tt=tt, n=n, rt=rt: param.elu(
                     v, a, data_t=dt, param_t=pt, table_t=tt, table_size=n, result_t=rt
                 ),
             )
@@ -496,7 +497,7 @@ def activation_specs() -> list[Spec]:
         specs.append(
             Spec(
                 case,
-                lambda v, a=alpha, dt=dt, pt=pt, rt=rt: act.leaky_relu(
+                lambda v, a=alpha, dt=dt, pt=pt, rt=rt: param.leaky_relu(
                     v, a, data_t=dt, param_t=pt, result_t=rt
                 ),
             )
@@ -522,7 +523,7 @@ def activation_specs() -> list[Spec]:
         specs.append(
             Spec(
                 case,
-                lambda v, th=theta, pt=pt, rt=rt: act.thresholded_relu(
+                lambda v, th=theta, pt=pt, rt=rt: param.thresholded_relu(
                     v, th, param_t=pt, result_t=rt
                 ),
             )
@@ -543,7 +544,7 @@ def activation_specs() -> list[Spec]:
         specs.append(
             Spec(
                 CppCase(name, decls, call, x),
-                lambda v, al=alpha, dt=dt, pt=pt, rt=rt: act.prelu(
+                lambda v, al=alpha, dt=dt, pt=pt, rt=rt: param.prelu(
                     v, al, data_t=dt, param_t=pt, result_t=rt
                 ),
             )

@@ -149,3 +149,24 @@ def test_ternary_dense_weights_equal_the_c_simulation() -> None:
     X = rng.normal(0, 2, (200, 6))
     y, y_hls = em.predict(X), hls_predict(model, cfg, X)
     assert np.array_equal(y, y_hls), mismatch_report(y, y_hls, inputs=X)
+
+
+def _not_emulated_models() -> dict:
+    import keras
+
+    L = keras.layers
+    return {
+        "LSTM": ((5, 3), L.LSTM(4, name="x"), "feed-forward"),
+        "GRU": ((5, 3), L.GRU(4, name="x"), "feed-forward"),
+        "SimpleRNN": ((5, 3), L.SimpleRNN(4, name="x"), "feed-forward"),
+    }
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "SimpleRNN"])
+def test_layers_hls4ml_converts_but_not_emulated_name_the_nearest_alternative(cls: str) -> None:
+    """The RNNs: refused before hls4ml runs, naming the layer, its class and the nearest
+    supported alternative."""
+    shape, layer, alternative = _not_emulated_models()[cls]
+    message = _refusal(_seq(shape, layer))
+    assert message.startswith(f"layer 'x' of class {cls} is not supported: ")
+    assert alternative in message

@@ -12,7 +12,8 @@ Usage::
 
 ``model`` is a Keras model, ``hls_config`` an hls4ml config dict (``Model`` / ``LayerType`` /
 ``LayerName``) or the path of a YAML file holding one. The model is converted exactly as the
-emulator's reference is (``backend='Vivado'``, ``io_type='io_parallel'``) and compiled with g++.
+emulator's reference is (``backend='Vivado'`` unless ``backend=`` says ``'Vitis'``,
+``io_type='io_parallel'``) and compiled with g++.
 
 Compiled models are cached for the whole pytest session, keyed by a hash of the model's JSON, its
 weight bytes, the config (as YAML) and the hls4ml version, so two tests asking for the same model
@@ -79,10 +80,12 @@ def _read_config(hls_config: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     return copy.deepcopy(dict(hls_config))
 
 
-def _cache_key(model: Any, config: Mapping[str, Any]) -> str:
+def _cache_key(model: Any, config: Mapping[str, Any], backend: str = "Vivado") -> str:
     import hls4ml
 
     h = hashlib.sha256()
+    if backend != "Vivado":  # keys of Vivado compiles stay as they were
+        h.update(backend.encode())
     h.update(model.to_json().encode())
     for w in model.get_weights():
         a = np.ascontiguousarray(w)
@@ -95,7 +98,11 @@ def _cache_key(model: Any, config: Mapping[str, Any]) -> str:
 
 
 def hls_compile(
-    model: Any, hls_config: Mapping[str, Any] | str | Path, *, trace: bool = False
+    model: Any,
+    hls_config: Mapping[str, Any] | str | Path,
+    *,
+    trace: bool = False,
+    backend: str = "Vivado",
 ) -> Any:
     """The compiled hls4ml ``ModelGraph`` of ``model`` under ``hls_config``, cached per session.
 
@@ -106,7 +113,7 @@ def hls_compile(
 
     del trace  # every compile has trace hooks; see the module docstring
     config = _read_config(hls_config)
-    key = _cache_key(model, config)
+    key = _cache_key(model, config, backend)
     if key in _CACHE:
         return _CACHE[key]
     out = _session_dir() / key
@@ -117,7 +124,7 @@ def hls_compile(
         hls_model = hls4ml.converters.convert_from_keras_model(
             model,
             hls_config=config,
-            backend="Vivado",
+            backend=backend,
             io_type="io_parallel",
             output_dir=str(out),
         )
@@ -137,13 +144,15 @@ def _as_float64(X: Any) -> Any:
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
-def hls_predict(model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any) -> Any:
+def hls_predict(
+    model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any, *, backend: str = "Vivado"
+) -> Any:
     """``hls_model.predict(X)`` with ``X`` as float64 (the exact ``double`` entry point).
 
     Returns what hls4ml returns: ``(n, output size)`` for one output, a list for several, and
     one sample's outputs without the batch axis when ``X`` holds a single sample.
     """
-    hls_model = hls_compile(model, hls_config)
+    hls_model = hls_compile(model, hls_config, backend=backend)
     with contextlib.redirect_stdout(io.StringIO()):
         return hls_model.predict(_as_float64(X))
 
@@ -153,14 +162,14 @@ class _TraceData(ctypes.Structure):
 
 
 def hls_trace(
-    model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any
+    model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any, *, backend: str = "Vivado"
 ) -> dict[str, np.ndarray]:
     """Every layer's output in the C simulation: ``{layer name: (n, *shape) float64}``.
 
     Same names and values as hls4ml's ``ModelGraph.trace`` (layers that emit C++ code; the
     input layer has none), read from the cached library without recompiling.
     """
-    hls_model = hls_compile(model, hls_config, trace=True)
+    hls_model = hls_compile(model, hls_config, trace=True, backend=backend)
     xs = _as_float64(X)
     xlist = xs if isinstance(xs, list) else [xs]
     top, ctype = hls_model._get_top_function(xlist[0] if len(xlist) == 1 else xlist)

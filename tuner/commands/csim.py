@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from emulation.errors import ConfigError
-from tuner.commands.emulate import add_model_arguments, load_inputs, load_model_and_config
+from tuner.commands.emulate import (
+    add_backend_argument,
+    add_model_arguments,
+    backend_of,
+    load_inputs,
+    load_model_and_config,
+)
 
 __all__ = ["register", "run"]
 
@@ -42,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_arguments(p)
+    add_backend_argument(p)
     p.add_argument(
         "-c",
         "--config",
@@ -131,6 +138,7 @@ def _compare_into(args: argparse.Namespace, model: Any, config: dict, X: Any, ou
         labels=args.labels,
         hls_tool=args.hls_tool,
         project_dir=out_dir / f"{args.hls_tool}-prj",
+        backend=_backend(args),
     )
     data = result.to_dict()
     files = {
@@ -141,7 +149,13 @@ def _compare_into(args: argparse.Namespace, model: Any, config: dict, X: Any, ou
     return result, data, files
 
 
-def _compile(model_path: str, config_path: str, cache_dir: str) -> str:
+def _backend(args: argparse.Namespace) -> str | None:
+    """The backend to compare in: given or from the project file (None lets a Vivado or
+    Vitis ``--hls-tool`` choose its own)."""
+    return backend_of(args) if args.backend or args.hls_tool == "gxx" else None
+
+
+def _compile(model_path: str, config_path: str, cache_dir: str, backend: str | None) -> str:
     """Build one config's C simulation into the compile cache (a worker task; it loads the
     model itself: hls4ml converts from Keras). An error is returned, not raised: the
     comparison of that config reports it on its own line."""
@@ -149,7 +163,8 @@ def _compile(model_path: str, config_path: str, cache_dir: str) -> str:
     from emulation.errors import AptuneError
 
     try:
-        compile_sim(*load_model_and_config(model_path, config_path), cache_dir=cache_dir)
+        model, config = load_model_and_config(model_path, config_path)
+        compile_sim(model, config, cache_dir=cache_dir, backend=backend or "Vivado")
     except AptuneError as exc:
         return str(exc)
     return ""
@@ -164,7 +179,8 @@ def _compile_all(args: argparse.Namespace, configs: list[str]) -> None:
 
     from csim.cache import cache_root
 
-    tasks = [delayed(_compile)(args.model, c, str(cache_root())) for c in configs]
+    backend = _backend(args)
+    tasks = [delayed(_compile)(args.model, c, str(cache_root()), backend) for c in configs]
     with contextlib.ExitStack() as stack:
         if args.cluster:
             from tuner.cluster import connect

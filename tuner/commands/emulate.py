@@ -11,7 +11,49 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_model_arguments", "load_inputs", "load_model_and_config", "register", "run"]
+__all__ = [
+    "add_backend_argument",
+    "add_model_arguments",
+    "backend_of",
+    "load_inputs",
+    "load_model_and_config",
+    "register",
+    "run",
+]
+
+
+def add_backend_argument(p: argparse.ArgumentParser) -> None:
+    """``--backend``, shared by every command that converts the model."""
+    p.add_argument(
+        "--backend",
+        metavar="Vivado|Vitis",
+        help="hls4ml backend (io_parallel); default: the project file's Backend, else Vivado",
+    )
+
+
+def backend_of(args: argparse.Namespace) -> str:
+    """``--backend``, else the ``Backend`` of a project file given as MODEL, else Vivado.
+
+    A project file whose ``IOType`` is not io_parallel is refused: the emulator reproduces
+    io_parallel only.
+    """
+    from emulation.config import read_yaml
+    from emulation.errors import ConfigError
+    from emulation.graph import backend_name
+
+    settings: dict[str, Any] = {}
+    model = getattr(args, "model", None)
+    if model and Path(model).suffix.lower() in (".yml", ".yaml") and Path(model).is_file():
+        data = read_yaml(Path(model))
+        settings = data if isinstance(data, dict) else {}
+    io_type = str(settings.get("IOType", "io_parallel"))
+    if io_type.lower() != "io_parallel":
+        raise ConfigError(
+            f"{model}: IOType {io_type!r} is not emulated (io_parallel only): set IOType: "
+            "io_parallel in the project file"
+        )
+    given = getattr(args, "backend", None)
+    return backend_name(given if given else settings.get("Backend", "Vivado"))
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -73,12 +115,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "emulate",
         help="compute hls4ml's C-simulation outputs bit for bit, without a compiler",
         description=(
-            "Run aptune's bit-exact NumPy emulation of hls4ml's generated C++ (Vivado, "
-            "io_parallel) on the data and save the outputs: the values hls4ml's compiled C "
+            "Run aptune's bit-exact NumPy emulation of hls4ml's generated C++ (Vivado or "
+            "Vitis, io_parallel) on the data and save the outputs: the values hls4ml's compiled C "
             "simulation would return for float64 inputs."
         ),
     )
     add_model_arguments(p)
+    add_backend_argument(p)
     p.add_argument(
         "-o",
         "--output",
@@ -103,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from emulation.files import atomic_save_npy
     from emulation.model import EmulatedModel
 
+    backend = backend_of(args)
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
     from emulation.files import prepare_folder
@@ -110,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_folder(args.output.parent)
     if args.trace is not None:
         prepare_folder(args.trace, "trace")
-    em = EmulatedModel(model, config)
+    em = EmulatedModel(model, config, backend=backend)
     if args.trace is not None:
         traces = em.trace(X)
         for name, values in traces.items():

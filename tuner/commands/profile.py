@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.profiling import PLOT_KINDS
+from tuner.commands.emulate import add_backend_argument, backend_of
 
 __all__ = ["register", "run"]
 
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="CFG",
         help="hls4ml config YAML (HLSConfig or a project file): draw its types as grey boxes",
     )
+    add_backend_argument(p)
     p.add_argument("--plot", choices=PLOT_KINDS, default="boxplot", help="default: boxplot")
     p.add_argument(
         "-o", "--output", metavar="DIR", type=Path, default=Path(), help="default: current folder"
@@ -99,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
     from emulation.errors import DataError
     from reports.profiling import activations_profile, plot_profile, weights_profile
 
+    backend = backend_of(args)
     model, project_config = keras_io.load(args.model)
     config = read_config(args.config) if args.config else project_config
-    profiles = [weights_profile(model, config)]
+    profiles = [weights_profile(model, config, backend=backend)]
     if args.data:
         if isinstance(model.input_shape, list):
             raise DataError(
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 "supports one input only: drop --data"
             )
         X = load_data(args.data, expected_shape=model.input_shape)
-        profiles.append(activations_profile(model, X, config))
+        profiles.append(activations_profile(model, X, config, backend=backend))
     from emulation.files import prepare_folder
 
     prepare_folder(args.output)

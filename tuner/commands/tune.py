@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from emulation.errors import ConfigError
+from tuner.commands.emulate import add_backend_argument, backend_of
 from tuner.cost import OBJECTIVES
 
 # where --example writes unless -o says otherwise: a fresh folder per run, never the example
@@ -110,6 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="YAML to write (default configs/recommended.yml; tuning.json goes beside it)",
     )
     p.add_argument("--project", action="store_true", help="write a whole hls4ml project file")
+    add_backend_argument(p)
     p.add_argument("--report", help="folder for the HTML tuning report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
@@ -171,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         from tuner.cluster import connect, require
 
         require(args.cluster)  # the extra and the address, before seconds of loading
+    backend = backend_of(args)
     model, _ = load(model_path, weights=args.weights)
     x = load_data(data_path, expected_shape=model.input_shape)
     labels = None
@@ -190,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         confidence=args.confidence,
         time_limit=args.time_limit,
         search_accumulators=args.accumulators,
+        backend=backend,
     )
 
     # every output location is proven writable before the search, not after it
@@ -216,17 +220,24 @@ def run(args: argparse.Namespace) -> int:
             from tuner.verify import verify_csim
 
             resolved = target.resolve(result.float_reference.get("accuracy"))
-            code = verify_csim(result, model, x, labels, resolved)
+            code = verify_csim(result, model, x, labels, resolved, backend)
         report: dict[str, str] = {}
         if args.report:
             from reports.tuning import report_files
             from tuner.report_data import add_profiles
 
-            result.profiles = add_profiles(result.to_dict(), model, x).get("profiles")
+            data = add_profiles(result.to_dict(), model, x, backend=backend)
+            result.profiles = data.get("profiles")
             report = report_files(result.to_dict())
         with FileSet() as files:
             paths = stage_outputs(
-                files, result, model_path, output, project=args.project, model=model
+                files,
+                result,
+                model_path,
+                output,
+                project=args.project,
+                model=model,
+                backend=backend,
             )
             for name, text in report.items():
                 paths[name] = files.write_text(Path(args.report) / name, text)
