@@ -92,7 +92,7 @@ def _bench(name: str, model, x: np.ndarray) -> None:
 
 MEMORY_SAMPLES = 100_000
 # A model whose 100,000 samples would take longer than this is measured on 3 batches instead:
-# past one batch only the output array grows (its bytes per sample are printed).
+# past one batch only the output array grows with the samples (a few values per sample).
 MEMORY_SECONDS = 120.0
 
 

@@ -261,6 +261,9 @@ def table(only: list[str] | None = None) -> list[Cell]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     cell = measure(case, name, model, cfg, tmp)
+            except Exception as exc:  # one cell's failure (a compile) must not lose the table
+                print(f"| {case.name} | {LABELS[name]}: failed, {type(exc).__name__}: {exc} |")
+                continue
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             cell.note = note
