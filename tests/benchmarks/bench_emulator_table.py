@@ -170,13 +170,15 @@ def measure(case: Case, name: str, model, cfg: dict, tmp: Path) -> Cell:
     """Compile the C simulation once, then time it and the emulator on the same inputs."""
     import hls4ml
 
+    from emulation.hls4ml_output import quiet_hls4ml
     from emulation.model import EmulatedModel
 
     em = EmulatedModel(model, cfg)
-    hls_model = hls4ml.converters.convert_from_keras_model(
-        model, hls_config=cfg, backend="Vivado", io_type="io_parallel", output_dir=str(tmp)
-    )
-    hls_model.compile()
+    with quiet_hls4ml():  # its notes would break up the table
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=cfg, backend="Vivado", io_type="io_parallel", output_dir=str(tmp)
+        )
+        hls_model.compile()
     probe = inputs(case, 200)
     hls_model.predict(probe)  # warm-up
     start = time.perf_counter()
