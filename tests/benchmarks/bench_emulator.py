@@ -103,14 +103,13 @@ def _peak_memory_child(name: str) -> None:
 
     from emulation.keras_io import load_model
     from emulation.model import DEFAULT_BATCH_SIZE, EmulatedModel
-    from tests.benchmarks.bench_emulator_table import inputs
+    from tests.benchmarks.bench_emulator_table import default_config, inputs
     from tests.benchmarks.realdata_cases import emulator_cases
-    from tuner.job import hls4ml_default_config
 
     warnings.simplefilter("ignore")
     case = next(c for c in emulator_cases() if c.name == name)
     model = load_model(case.model)
-    em = EmulatedModel(model, hls4ml_default_config(model))
+    em = EmulatedModel(model, default_config(model))
     x = inputs(case, MEMORY_SAMPLES)
     start = time.perf_counter()
     em.predict(x[:500])

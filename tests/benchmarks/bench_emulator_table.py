@@ -133,14 +133,23 @@ def tuned_config(case: Case) -> tuple[dict, str] | None:
     return None
 
 
+def default_config(model) -> dict:
+    """hls4ml's ``config_from_keras_model(granularity='name')`` for the Vivado backend."""
+    import hls4ml
+
+    from emulation.hls4ml_output import quiet_hls4ml
+
+    with quiet_hls4ml():
+        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+
+
 def configs(case: Case, model) -> dict[str, tuple[dict, str]]:
     """The three configs of the table for ``model``, each with a note on where it came from."""
     from emulation.fixed import FixedType
     from emulation.graph import build_graph
     from tuner.baselines import uniform_config
-    from tuner.job import hls4ml_default_config
 
-    default = hls4ml_default_config(model)
+    default = default_config(model)
     uniform = uniform_config(model, build_graph(model, default), FixedType(16, 6))
     out = {"default": (default, ""), "uniform": (uniform, "")}
     narrow = tuned_config(case)
