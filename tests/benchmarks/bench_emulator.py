@@ -7,9 +7,11 @@ On the jet-tagging 16-64-32-32-5 MLP and the MNIST 784-256-256-10 MLP of ``../sh
 - (b) hls4ml predict alone on the compiled model (goal: at least 10x faster),
 - (c) float ``model.predict`` (goal: at most 5x slower),
 
-and the peak memory of emulating 100,000 MNIST samples (goal: under 2 GB). Outputs are checked
-equal to the C simulation's before anything is timed. First, `dense_paths`: each exact Dense
-kernel against the reference path it replaced, in the same run.
+and (`peak_memory`) the peak memory of emulating 100,000 samples of every realdata model (goal:
+under 2 GB). Outputs are checked equal to the C simulation's before anything is timed. First,
+`dense_paths`: each exact Dense kernel against the reference path it replaced, in the same run.
+Issue #13's table (every realdata model x three configs) is `bench_emulator_table`, which
+``python -m tests.benchmarks emulator`` runs after this one.
 """
 
 from __future__ import annotations
@@ -88,20 +90,66 @@ def _bench(name: str, model, x: np.ndarray) -> None:
         )
 
 
-def _peak_memory_child(json_path: str) -> None:
-    """Run in a subprocess: emulate 100,000 MNIST samples and print the peak RSS."""
-    from emulation.keras_io import load_model
-    from emulation.model import EmulatedModel
+MEMORY_SAMPLES = 100_000
+# A model whose 100,000 samples would take longer than this is measured on 3 batches instead:
+# past one batch only the output array grows with the samples (a few values per sample).
+MEMORY_SECONDS = 120.0
 
-    model = load_model(json_path)
-    em = EmulatedModel(model, _config(model))
-    x = np.random.default_rng(0).uniform(0, 1, size=(100_000, 784))
+
+def _peak_memory_child(name: str) -> None:
+    """Run in a fresh subprocess: emulate 100,000 samples of the realdata model ``name``
+    (its benchmark inputs tiled, hls4ml's default config) and print one line of peaks."""
+    import tracemalloc
+
+    from emulation.keras_io import load_model
+    from emulation.model import DEFAULT_BATCH_SIZE, EmulatedModel
+    from tests.benchmarks.bench_emulator_table import default_config, inputs
+    from tests.benchmarks.realdata_cases import emulator_cases
+
+    warnings.simplefilter("ignore")
+    case = next(c for c in emulator_cases() if c.name == name)
+    model = load_model(case.model)
+    em = EmulatedModel(model, default_config(model))
+    x = inputs(case, MEMORY_SAMPLES)
+    start = time.perf_counter()
+    em.predict(x[:500])
+    if (time.perf_counter() - start) / 500 * MEMORY_SAMPLES > MEMORY_SECONDS:
+        x = x[: 3 * DEFAULT_BATCH_SIZE]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    start = time.perf_counter()
     em.predict(x)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    seconds = time.perf_counter() - start
+    traced = tracemalloc.get_traced_memory()[1] / 2**30
+    tracemalloc.stop()
+    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 2**20
+    verdict = "meets" if traced < 2 else "MISSES"
     print(
-        f"  peak memory emulating 100,000 MNIST samples: {peak:.2f} GB "
-        f"(input alone 0.63 GB; {'meets' if peak < 2 else 'MISSES'} the 2 GB goal)"
+        f"| {name} | {len(x):,} | {x.nbytes / 2**30:.2f} | {traced:.2f} | {rss:.2f} | "
+        f"{seconds:.0f} | {verdict} |",
+        flush=True,
     )
+
+
+def peak_memory() -> None:
+    """The emulator's peak memory on 100,000 samples of every realdata model, each in a fresh
+    process: tracemalloc's peak during predict (what the emulator allocates, the input array
+    excluded; goal under 2 GB) and the growth of the peak RSS over the process after loading.
+    A model too slow for 100,000 samples within `MEMORY_SECONDS` runs 3 batches (the
+    ``samples`` column says so): the memory of a batch does not grow with the samples."""
+    from tests.benchmarks.realdata_cases import emulator_cases
+
+    print(
+        f"  peak memory emulating {MEMORY_SAMPLES:,} samples (hls4ml default config), goal < 2 GB\n"
+        "| model | samples | input GB | emulator peak GB (tracemalloc) | peak RSS growth GB | "
+        "s | goal |\n|---|---:|---:|---:|---:|---:|---|",
+        flush=True,
+    )
+    for case in emulator_cases():
+        code = f"import tests.benchmarks.bench_emulator as b; b._peak_memory_child({case.name!r})"
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+        why = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
+        print(run.stdout.strip() or f"| {case.name} | failed: {why} |", flush=True)
 
 
 # (label, x_t, w_t, accum_t, (batch, n_in, n_out), x scale, w scale): the dense kernels
@@ -170,13 +218,4 @@ def main() -> None:
     _bench("jet 16-64-32-32-5", jet, rng.normal(size=(N, 16)))
     mnist_json = REALDATA / "mnist_mlp" / "KERAS_mnist_mlp.json"
     _bench("MNIST 784-256-256-10", load_model(mnist_json), rng.uniform(0, 1, size=(N, 784)))
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from tests.benchmarks.bench_emulator import _peak_memory_child as f; "
-            f"f({str(mnist_json)!r})",
-        ],
-        check=True,
-        cwd=REPO,
-    )
+    peak_memory()

@@ -121,3 +121,28 @@ def cases() -> list[Case]:
         ),
     ]
     return [c for c in out if c.model.exists()]
+
+
+def emulator_cases() -> list[Case]:
+    """Every realdata model the emulator benchmark times (those whose file exists): the models
+    of `cases` but the built-in example, plus the jet deep MLPs N=100 and 500, the large 1D CNN
+    (100x7, standard normal) and the jet-image CNN without BatchNorm; inputs as above."""
+    rd, jet = REALDATA, "standard normal"
+    deep = rd / "jet_dense_deep" / "KERAS_dense_16x{0}x{0}x{0}x{0}x{0}x5.json"
+    by_name = {c.name: c for c in cases()}
+    out = [by_name.get(n) for n in ("Iris", "MNIST MLP", "SVHN MLP", "jet 3-layer")]
+    for n in (100, 200, 500):
+        out.append(Case(f"jet deep (N={n})", Path(str(deep).format(n)), _normal((16,)), jet))
+    out += [
+        by_name.get("conv1d small"),
+        Case("conv1d", rd / "conv1d" / "KERAS_conv1d.json", _normal((100, 7)), jet),
+        by_name.get("conv2d 8x8"),
+        by_name.get("jet Conv2D small"),
+        Case(
+            "jet Conv2D small, no BN",
+            rd / "conv2d" / "jetTagger_Conv2D_Small_NoBatchNorm.json",
+            _jet_images,
+            "synthetic jet images",
+        ),
+    ]
+    return [c for c in out if c is not None and c.model.exists()]
