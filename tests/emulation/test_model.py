@@ -176,9 +176,9 @@ def test_unsupported_strategy_is_refused():
     """A Dense with a strategy the emulator does not reproduce raises, naming the fix."""
     model = mlp([8, 4], seed=1)
     cfg = {"Model": {"Precision": "ap_fixed<8,3>", "ReuseFactor": 2, "Strategy": "Latency"}}
-    em = EmulatedModel(model, {**cfg, "LayerName": {"d1": {"Strategy": "resource_unrolled"}}})
-    with pytest.raises(UnsupportedLayerError, match=r"resource_unrolled.*Latency and Resource"):
-        em.predict(np.zeros((1, 8)))
+    layer = {"d1": {"Strategy": "distributed_arithmetic"}}
+    with pytest.raises(UnsupportedLayerError, match=r"distributed_arithmetic.*Strategy: Latency"):
+        EmulatedModel(model, {**cfg, "LayerName": layer}).predict(np.zeros((1, 8)))
 
 
 def test_package_exports_the_entry_points():
