@@ -19,11 +19,23 @@ import emulation.layers  # noqa: F401  (registers every adapter)
 from emulation.errors import DataError
 from emulation.fixed import FixedType
 from emulation.graph import Graph, build_graph
+from emulation.layers import dense_compiled, tables
 from emulation.layers.base import Context, Node, QuantPoint, adapter_for
 
-__all__ = ["EmulatedModel", "cast_type"]
+__all__ = ["EmulatedModel", "cast_type", "warm_up"]
 
 DEFAULT_BATCH_SIZE = 4096
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the emulator's compiled loops, once per process.
+
+    A first use compiles them (about a second, once per installation; later processes load
+    them in milliseconds). Whoever times emulations, as the tuner times its candidates,
+    calls this first, so that the set-up is not counted as one emulation's time.
+    """
+    dense_compiled.warm_up()
+    tables.warm_up()
 
 
 def cast_type(graph: Graph, point: str) -> FixedType | None:

@@ -53,7 +53,7 @@ class Evaluation:
     # why a candidate that meets the metric is still refused (None if it is not): a finding of
     # `aptune check` above a note, a value that wraps around, too many that saturate
     refusal: Refusal | None = None
-    seconds: float = 0.0  # the emulator's time on the calibration data
+    seconds: float = 0.0  # the emulator's CPU time on the calibration data
 
     @property
     def flaw(self) -> str:

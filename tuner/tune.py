@@ -61,8 +61,8 @@ class TuneOptions:
     time_limit: float | None = None
     # after the descent, give accumulators fewer fractional bits than their products where the
     # cost model says it pays (`tuner.refine.trim_accumulators`): each product then rounds on
-    # its own, and those candidates emulate several times slower, so it is asked for
-    search_accumulators: bool = False
+    # its own, which the compiled loop of `emulation.layers.dense_compiled` keeps fast
+    search_accumulators: bool = True
     # hls4ml's backend the candidates are converted for ("Vivado" or "Vitis", io_parallel)
     backend: str = "Vivado"
 

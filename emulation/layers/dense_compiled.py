@@ -37,7 +37,7 @@ try:  # numba is a declared dependency; without it the NumPy path runs
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
 
-__all__ = ["available", "enabled", "rounded_loop", "supports"]
+__all__ = ["available", "enabled", "rounded_loop", "supports", "warm_up"]
 
 available = numba is not None
 enabled = True
@@ -144,6 +144,38 @@ def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, exact):
 
 _compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
 _compiled_sum = numba.njit(cache=True, nogil=True)(_sum_loop) if available else None
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every variant `rounded_loop` calls, once per process.
+
+    A variant compiles on its first call (about a second, once per installation; later
+    processes load it from the cache in milliseconds). A caller that times emulations, such
+    as the tuner timing its candidates, calls this first so that the set-up is not counted
+    as one candidate's time.
+    """
+    global _warm
+    if _warm or not available:
+        return
+    b, k = np.zeros(1, dtype=np.int64), 1
+    out = [np.empty((1, 1), dtype=np.int64) for _ in range(2)]
+    # inputs as float64 values (empty int32 mantissas) or as int32 / int64 mantissas
+    inputs = [
+        (np.empty((0, 0), dtype=np.int32), np.ones((1, 1))),
+        (np.ones((1, 1), dtype=np.int32), np.empty((0, 0))),
+        (np.ones((1, 1), dtype=np.int64), np.empty((0, 0))),
+    ]
+    for mx, fx in inputs:
+        for w_dtype in (np.int32, np.int64):
+            mw = np.ones((1, 1), dtype=w_dtype)
+            ints = [np.int64(v) for v in (k, 0, 0, 0, 0)]
+            _compiled_sum(mx, fx, 1.0, mw, b, *ints, out[0])
+            _compiled(mx, fx, 1.0, mw, b, *ints, np.int64(1), np.int64(-8), np.int64(7),
+                      out[0], out[1], np.zeros((1, 1), dtype=np.bool_))  # fmt: skip
+    _warm = True
 
 
 def rounded_loop(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from emulation.fixed import FixedType
+from emulation.layers import cmath_compiled
 
 __all__ = [
     "SELU_ALPHA",
@@ -28,6 +29,7 @@ __all__ = [
     "lut_table",
     "selu_table",
     "to_table",
+    "warm_up",
 ]
 
 # hls4ml writes a double constant such as activ_param as Python's str() into the C++ source.
@@ -36,6 +38,11 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 
 
 # ---------------------------------------------------------------------------- C math library
+# the library's functions called from a compiled loop (`cmath_compiled`); False: one ctypes
+# call per value, the reference the tests compare with
+USE_COMPILED = True
+
+
 @functools.cache
 def _libm() -> Any:
     """The C math library the C simulation links against, or None."""
@@ -50,6 +57,7 @@ def _libm() -> Any:
                 getattr(lib, fn).argtypes = [ctypes.c_float]
         except (OSError, AttributeError):
             continue
+        lib.compiled = cmath_compiled.load(lib._name)
         return lib
     warnings.warn(
         "the C math library could not be loaded: activation and softmax tables use float64 "
@@ -61,6 +69,12 @@ def _libm() -> Any:
     return None
 
 
+def warm_up() -> None:
+    """Load the C library and compile its loops now (see `cmath_compiled.warm_up`)."""
+    if _libm() is not None:
+        cmath_compiled.warm_up()
+
+
 def c_float_function(name: str) -> Callable[[np.ndarray], np.ndarray]:
     """``std::<name>(float)`` element-wise: the C library's ``expf`` or ``tanhf``.
 
@@ -68,6 +82,8 @@ def c_float_function(name: str) -> Callable[[np.ndarray], np.ndarray]:
     math rounded to float32 when the library is unavailable.
     """
     lib = _libm()
+    if lib is not None and lib.compiled and USE_COMPILED:
+        return functools.partial(cmath_compiled.c_float_apply, name)
     fallback = {"expf": math.exp, "tanhf": math.tanh}[name]
     fn: Callable[[float], float] = getattr(lib, name) if lib is not None else fallback
 

@@ -1,4 +1,4 @@
-"""After the descent: accumulators searched on request (fewer fractional bits than their
+"""After the descent: accumulators searched (by default; fewer fractional bits than their
 products, each product rounded as the C++ casts it), kept only where they meet and cost less."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def digits():
 def both(digits):
     model, x = digits
     options = TuneOptions(target=Target("agreement", 0.99))
-    plain = tune(model, x, None, options)
-    trimmed = tune(model, x, None, TuneOptions(**{**options.__dict__, "search_accumulators": True}))
+    plain = tune(model, x, None, TuneOptions(**{**options.__dict__, "search_accumulators": False}))
+    trimmed = tune(model, x, None, options)
     return plain, trimmed
 
 

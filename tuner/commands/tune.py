@@ -81,9 +81,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--accumulators",
-        action="store_true",
-        help="also search the accumulators' fractional bits after the descent (products then "
-        "round one by one, as the C++ casts them; slower candidates)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="search the accumulators' fractional bits after the descent, where the cost "
+        "model says it pays (products then round one by one, as the C++ casts them); "
+        "--no-accumulators keeps them exact (default: searched)",
     )
     p.add_argument(
         "--jobs", type=int, default=1, help="parallel emulator workers (-1: all; default 1)"

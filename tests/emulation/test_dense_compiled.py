@@ -1,0 +1,34 @@
+"""`dense_compiled.warm_up` compiles every variant `rounded_loop` calls, so a timed emulation
+(the tuner's candidates) never pays a compile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emulation.fixed import FixedType
+from emulation.layers import dense_compiled
+
+pytestmark = pytest.mark.skipif(not dense_compiled.available, reason="numba is not installed")
+
+
+def _signatures() -> tuple[int, int]:
+    return len(dense_compiled._compiled.signatures), len(dense_compiled._compiled_sum.signatures)
+
+
+@pytest.mark.parametrize("accum", ["ap_fixed<20,8,AP_RND,AP_SAT>", "ap_fixed<20,8>"])
+@pytest.mark.parametrize("x_kind", ["float", "int32", "int64"])
+@pytest.mark.parametrize("w_bits", [8, 40])
+def test_no_call_compiles_after_the_warm_up(accum, x_kind, w_bits):
+    dense_compiled.warm_up()
+    before = _signatures()
+    rng = np.random.default_rng(0)
+    x = rng.integers(-100, 100, size=(5, 3))
+    mx = x.astype(np.float64) / 4 if x_kind == "float" else x.astype(np.int64)
+    if x_kind == "int64":
+        mx = mx << 33  # past int32: the int64 variant
+    mw = rng.integers(-100, 100, size=(3, 2)) << (w_bits - 8)
+    acc_t = FixedType.parse(accum)
+    fractional = 2 if x_kind == "float" else None
+    dense_compiled.rounded_loop(mx, mw, np.zeros(2, dtype=np.int64), 3, acc_t, fractional)
+    assert _signatures() == before
