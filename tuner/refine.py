@@ -16,7 +16,13 @@ from tuner.job import TuningJob, table_range
 from tuner.search import SearchResult
 from tuner.space import Candidate
 
-__all__ = ["SMALLEST_TABLE", "shrink_tables", "table_layers", "trim_accumulators"]
+__all__ = [
+    "SMALLEST_TABLE",
+    "fewest_fractional",
+    "shrink_tables",
+    "table_layers",
+    "trim_accumulators",
+]
 
 SMALLEST_TABLE = 32
 
@@ -62,7 +68,7 @@ def trim_accumulators(result: SearchResult, job: TuningJob) -> SearchResult:
             t = best.candidate[point]
             if not _pays(job, best.candidate, point):
                 continue
-            lo, hi = 0, t.fractional  # hi: known to pass (the derived, exact accumulator)
+            lo, hi = fewest_fractional(t), t.fractional  # hi passes: the derived, exact one
             while lo < hi:
                 mid = (lo + hi) // 2
                 trimmed = FixedType(
@@ -80,6 +86,13 @@ def trim_accumulators(result: SearchResult, job: TuningJob) -> SearchResult:
     return result
 
 
+def fewest_fractional(t: FixedType) -> int:
+    """The fewest fractional bits an accumulator of ``t``'s integer bits can have: none, or as
+    many as keep the width at least 1 (an accumulator of values below 1/4, ``ap_fixed<W,-2>``,
+    needs 3)."""
+    return max(0, 1 - t.integer)
+
+
 # Smallest saving (share of the objective) that an accumulator with no fractional bits at all
 # must promise, by the cost model, before its trials are emulated.
 PAYS_SHARE = 0.01
@@ -89,6 +102,7 @@ def _pays(job: TuningJob, c: Candidate, point) -> bool:
     t = c[point]
     if t.fractional <= 0:
         return False
-    bare = FixedType(max(t.integer, 1), t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)
+    width = t.integer + fewest_fractional(t)
+    bare = FixedType(width, t.integer, t.signed, t.rounding, t.overflow, t.sat_bits)
     (now, _), (trimmed, _) = job.evaluator.price([c, c.with_type(point, bare)])
     return now > 0 and (now - trimmed) / now >= PAYS_SHARE

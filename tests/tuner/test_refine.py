@@ -70,3 +70,17 @@ def test_accumulators_get_fewer_bits_than_their_products_and_cost_less(digits, b
     y_float = model.predict(x[val].astype(np.float32), verbose=0)
     assert evaluate("agreement", y, y_float) == trimmed.result["metric_validation"]
     assert Point(narrowed[0], "accum_t").name in types
+
+
+@pytest.mark.parametrize("integer", [-3, -1, 0, 1, 5])
+def test_the_fewest_fractional_bits_keep_a_valid_type(integer):
+    """An accumulator of small values (negative integer bits, as the deep jet MLP's are) is
+    trimmed to at least one bit of width: ``ap_fixed<0,-2>`` does not exist."""
+    from emulation.fixed import FixedType
+    from tuner.refine import fewest_fractional
+
+    fewest = fewest_fractional(FixedType(integer + 12, integer))
+    assert FixedType(integer + fewest, integer).width == max(1, integer)
+    if fewest > 0:  # one fewer would be no width at all
+        with pytest.raises(ValueError, match="width"):
+            FixedType(integer + fewest - 1, integer)
