@@ -42,18 +42,8 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError, DataError
-from emulation.fixed_kernels import (
-    as_float64,
-    cast_py,
-    integer_double_quirk,
-    out_of_range,
-    overflow_int,
-    overflow_py,
-    quantize_float,
-    raw_to_float,
-    requantize_int64,
-    scaled_rounded,
-)
+from emulation.fixed_kernels import as_float64, quantize_float
+from emulation.fixed_kernels_int import quantize_wide, raw_wide, requantize
 from emulation.fixed_modes import Overflow, Rounding
 
 __all__ = [
@@ -337,21 +327,8 @@ class FixedType:
         if self.width <= FLOAT_EXACT_WIDTH:
             y, mask = quantize_float(np.asarray(x, np.float64), self, from_double, return_overflow)
         else:
-            y, mask = self._wide_in_float(as_float64(x), from_double)
+            y, mask = quantize_wide(as_float64(x), self, from_double)
         return (y, mask) if return_overflow else y
-
-    def _wide_in_float(self, x: np.ndarray, from_double: bool) -> tuple[np.ndarray, np.ndarray]:
-        """`quantize` for W > 53. Every rounded mantissa below 2^53 in magnitude is in range
-        (the range reaches +-2^53 and beyond; unsigned: from 0) and exact in float64, so then
-        no integers are needed: the common case of a wide accumulator or result holding values
-        that a float64 path computed. Otherwise the exact integer path."""
-        q = scaled_rounded(x, self)
-        if not (from_double and self.is_integer_type) and q.size:
-            lo, hi = float(q.min()), float(q.max())
-            if lo > -(2.0**53) and hi < 2.0**53 and (self.signed or lo >= 0):
-                return np.ldexp(q, -self.fractional) + 0.0, np.zeros(q.shape, dtype=bool)
-        raw, mask = self._raw_wide(x, from_double, q)
-        return raw_to_float(raw, self.fractional), mask
 
     def quantize_raw(
         self, x: Any, *, return_overflow: bool = False, from_double: bool = False
@@ -365,34 +342,8 @@ class FixedType:
             y, mask = quantize_float(np.asarray(x, np.float64), self, from_double, return_overflow)
             raw = np.ldexp(y, self.fractional).astype(np.int64)
         else:
-            raw, mask = self._raw_wide(as_float64(x), from_double)
+            raw, mask = raw_wide(as_float64(x), self, from_double)
         return (raw, mask) if return_overflow else raw
-
-    def _raw_wide(
-        self, x: np.ndarray, from_double: bool, q: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        # Rounding is exact in float64 for every width: the rounded mantissa of a double is an
-        # integer held exactly by a double (or inf); only the overflow mode needs integers.
-        q = scaled_rounded(x, self) if q is None else q
-        if from_double and self.is_integer_type:
-            q = integer_double_quirk(x, q)
-        mask = out_of_range(q, self)
-        if self.width <= 64:
-            dtype = np.uint64 if (not self.signed and self.width == 64) else np.int64
-            raw = np.zeros(q.shape, dtype=dtype)
-            inside = ~mask
-            raw[inside] = q[inside].astype(dtype)
-            if mask.any():
-                raw[mask] = overflow_int(q[mask], self).astype(dtype)
-            return raw, mask
-        raw = np.empty(q.shape, dtype=object)
-        flat_q = q.ravel()
-        flat_m = mask.ravel()
-        raw.ravel()[:] = [
-            overflow_py(int(v) if np.isfinite(v) else None, self, v < 0) if m else int(v)
-            for v, m in zip(flat_q.tolist(), flat_m.tolist(), strict=True)
-        ]
-        return raw, mask
 
     def requantize_raw(
         self, mantissa: Any, source: FixedType, *, return_overflow: bool = False
@@ -406,22 +357,7 @@ class FixedType:
         m = np.asarray(mantissa)
         if m.dtype.kind not in "iuO":
             raise DataError(f"mantissas must be integers; got dtype {m.dtype}")
-        shift = self.fractional - source.fractional
-        if self.width <= 64 and m.dtype.kind in "iu" and shift >= -63:
-            # Vectorised in int64 (uint64 for unsigned 64-bit mantissas).
-            m = m.astype(np.uint64 if m.dtype == np.uint64 else np.int64, copy=False)
-            raw, mask = requantize_int64(m, shift, self)
-        else:
-            flat = [int(v) for v in m.ravel().tolist()]
-            pairs = [cast_py(v, shift, self) for v in flat]
-            mask = np.array([p[1] for p in pairs], dtype=bool).reshape(m.shape)
-            values = [p[0] for p in pairs]
-            if self.width <= 64:
-                dtype = np.uint64 if (not self.signed and self.width == 64) else np.int64
-                raw = np.array(values, dtype=dtype).reshape(m.shape)
-            else:
-                raw = np.empty(m.shape, dtype=object)
-                raw.ravel()[:] = values
+        raw, mask = requantize(m, self.fractional - source.fractional, self)
         return (raw, mask) if return_overflow else raw
 
 
