@@ -1,7 +1,7 @@
-"""The float64 kernels behind `emulation.fixed.FixedType`: rounding and the overflow modes
+"""The float64 kernels behind `emulation.fixed_type.FixedType`: rounding and the overflow modes
 on exact float64 mantissas, used for every W <= 53 and for rounding at every width.
 
-See `emulation.fixed` for why each path is exact and what the headers do; the integer
+See `emulation.fixed_type` for why each path is exact and what the headers do; the integer
 kernels (int64/uint64, Python ints) are `emulation.fixed_kernels_int`.
 """
 
@@ -15,7 +15,7 @@ from emulation.errors import DataError
 from emulation.fixed_modes import Overflow, Rounding
 
 if TYPE_CHECKING:
-    from emulation.fixed import FixedType
+    from emulation.fixed_type import FixedType
 
 __all__ = [
     "as_float64",

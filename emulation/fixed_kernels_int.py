@@ -1,4 +1,4 @@
-"""The integer kernels behind `emulation.fixed.FixedType`: exact mantissas in int64/uint64
+"""The integer kernels behind `emulation.fixed_type.FixedType`: exact mantissas in int64/uint64
 up to 64 bits and in Python ints beyond, for W > 53 and for fixed-to-fixed casts.
 
 Rounding is exact in float64 at every width (`emulation.fixed_kernels`); only the overflow modes
@@ -15,7 +15,7 @@ from emulation.fixed_kernels import integer_double_quirk, out_of_range, scaled_r
 from emulation.fixed_modes import Overflow, Rounding
 
 if TYPE_CHECKING:
-    from emulation.fixed import FixedType
+    from emulation.fixed_type import FixedType
 
 __all__ = [
     "cast_py",
