@@ -2,7 +2,7 @@
 
 `csim.hls4ml_sim.compile_sim` builds (or finds in the cache) a project and returns a
 `CSimulation`; everything a run needs (entry point, input and output sizes, traced layers) is
-read from the project's `Manifest`, so a cached library runs without hls4ml. Inputs go to the
+read from the project's `Manifest`, so running it calls no hls4ml code. Inputs go to the
 ``double`` entry point, one ctypes call per sample, so outputs are exact for every type up to
 53 bits.
 """
