@@ -14,309 +14,41 @@ layer value is identical: a difference hidden by a later layer is still an emula
 Each of emulator and C simulation is also measured against float Keras (top-class agreement,
 largest and mean absolute error, accuracy against labels), and the emulator's overflow counts
 per cast point are included. Everything is plain data: ``to_dict()`` is JSON-ready and is what
-the report figures are drawn from.
+the report figures are drawn from. The result types live in `csim.results`, the measures in
+`csim.measures`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from csim.hls4ml_sim import compile_sim, find_gxx
+from csim.measures import (
+    _compare_layers,
+    _error_histogram,
+    _lsb_difference,
+    _lsb_histogram,
+    _type_of,
+    _vs_float,
+)
 from csim.progress import Progress
+from csim.results import Comparison, Divergence, LayerAgreement, VsFloat
 from emulation import metrics
 from emulation.config import read_config
 from emulation.data import load_labels
 from emulation.errors import ConfigError, DataError
-from emulation.fixed import FixedType
 
 __all__ = ["HLS_TOOLS", "Comparison", "Divergence", "LayerAgreement", "VsFloat", "compare"]
 
 HLS_TOOLS = ("gxx", "vivado", "vitis")
 
 Config = Mapping[str, Any] | str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class VsFloat:
-    """One fixed-point side (emulator or C simulation) against float Keras.
-
-    Attributes
-    ----------
-    top_class_agreement : share of samples whose top class is float Keras's (single-output
-        models: the same side of 0.5).
-    max_abs_error, mean_abs_error : over every output value.
-    accuracy : share of samples whose top class is the label (None without labels).
-    """
-
-    top_class_agreement: float
-    max_abs_error: float
-    mean_abs_error: float
-    accuracy: float | None = None
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """The first place where emulator and C simulation differ.
-
-    Attributes
-    ----------
-    layer, kind : hls4ml's layer name and class.
-    sample : index of the first sample whose value differs in that layer.
-    index : position of the first differing value in that sample's layer output.
-    emulator, csim : the two values there.
-    lsb_difference : their difference in LSBs of the layer's type (None when unknown).
-    emulator_type, csim_type : the layer's result type on each side (they differ when the
-        two were handed different configs).
-    differing, total : values of the layer (all samples) that differ, and all of them.
-    """
-
-    layer: str
-    kind: str
-    sample: int
-    index: list[int]
-    emulator: float
-    csim: float
-    lsb_difference: float | None
-    emulator_type: str | None
-    csim_type: str | None
-    differing: int
-    total: int
-
-
-@dataclass(frozen=True)
-class LayerAgreement:
-    """How one traced layer's outputs compare, over every sample."""
-
-    name: str
-    kind: str
-    type: str | None
-    identical: int
-    total: int
-    max_lsb_difference: float | None
-
-
-@dataclass
-class Comparison:
-    """Result of `compare`; ``to_dict()`` gives the JSON form.
-
-    Attributes
-    ----------
-    n_samples : samples compared.
-    n_values : output values compared (samples x outputs per sample).
-    identical : output values bit-identical between emulator and C simulation.
-    output_type : the C++ type of the (first) output layer.
-    max_lsb_difference : largest |emulator - C simulation| in LSBs of the output type.
-    max_abs_difference : the same in absolute terms.
-    first_divergence : where the two first differ (None when every traced value agrees, or
-        when the C simulation gives outputs only).
-    layers : per traced layer, in execution order.
-    float_accuracy : float Keras against the labels (None without labels).
-    emulator, csim : each side against float Keras.
-    overflows : the emulator's ``{"<layer>.<type>": {count, total, share, max_abs}}``.
-    histograms : the difference distributions the report plots.
-    hls_tool : 'gxx', 'vivado' or 'vitis'.
-    cached : the compiled C simulation came from the cache.
-    timings : seconds per stage (float, emulate, convert, compile, csim).
-    project_dir : the hls4ml project that was simulated.
-    notes : anything the reader should know (e.g. a vendor run reports outputs only).
-    """
-
-    n_samples: int
-    n_values: int
-    identical: int
-    output_type: str | None
-    max_lsb_difference: float | None
-    max_abs_difference: float
-    first_divergence: Divergence | None
-    layers: list[LayerAgreement]
-    float_accuracy: float | None
-    emulator: VsFloat
-    csim: VsFloat
-    overflows: dict[str, dict[str, float | int]]
-    histograms: dict[str, Any]
-    hls_tool: str = "gxx"
-    cached: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-    project_dir: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def identical_share(self) -> float:
-        """Share of output values that are bit-identical."""
-        return self.identical / self.n_values if self.n_values else 1.0
-
-    @property
-    def layers_agree(self) -> bool:
-        """Every traced layer value is identical."""
-        return all(layer.identical == layer.total for layer in self.layers)
-
-    @property
-    def agree(self) -> bool:
-        """Every output value and every traced layer value is identical."""
-        return self.identical == self.n_values and self.layers_agree
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (lists, numbers, strings, None)."""
-        out = asdict(self)
-        out["identical_share"] = self.identical_share
-        out["agree"] = self.agree
-        return _jsonable(out)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-# ------------------------------------------------------------------------------ measures
-def _vs_float(side: np.ndarray, ref: np.ndarray, labels: np.ndarray | None) -> VsFloat:
-    err = np.abs(side - ref)
-    return VsFloat(
-        top_class_agreement=metrics.agreement(side, ref),
-        max_abs_error=float(err.max()),
-        mean_abs_error=float(err.mean()),
-        accuracy=None if labels is None else metrics.accuracy(side, labels),
-    )
-
-
-def _type_of(text: str | None) -> FixedType | None:
-    if not text:
-        return None
-    try:
-        return FixedType.parse(text)
-    except ConfigError:
-        return None
-
-
-def _lsb_difference(diff: np.ndarray, t: FixedType | None) -> float | None:
-    if t is None:
-        return None
-    return float(diff.max() / t.lsb) if diff.size else 0.0
-
-
-def _lsb_histogram(diff: np.ndarray, t: FixedType | None) -> list[dict[str, Any]]:
-    """Counts of |difference| in LSBs: 0, 1, 2, 3-4, 5-8, ... (ceil of non-integer ones)."""
-    if t is None:
-        return []
-    k = np.ceil(diff.ravel() / t.lsb)
-    rows = [{"label": "0", "count": int(np.count_nonzero(k == 0))}]
-    top = float(k.max()) if k.size else 0.0
-    if top >= 1:
-        rows.append({"label": "1", "count": int(np.count_nonzero(k == 1))})
-    lo = 2
-    while lo <= top:
-        hi = 2 * lo - 2 if lo > 2 else 2
-        hi = max(hi, lo)
-        label = str(lo) if hi == lo else f"{lo}-{hi}"
-        rows.append({"label": label, "count": int(np.count_nonzero((k >= lo) & (k <= hi)))})
-        lo = hi + 1
-    return rows
-
-
-def _error_histogram(errors: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """log2|error| histograms on shared edges (one bin per power of two), zeros apart."""
-    nonzero = [e[e > 0] for e in errors.values()]
-    values = np.concatenate([e.ravel() for e in nonzero]) if nonzero else np.zeros(0)
-    if values.size:
-        lo = math.floor(math.log2(float(values.min())))
-        hi = math.floor(math.log2(float(values.max()))) + 1
-    else:
-        lo, hi = -1, 0
-    edges = list(range(lo, hi + 1))
-    hist: dict[str, Any] = {"edges_log2": edges, "counts": {}, "zeros": {}}
-    for (name, e), nz in zip(errors.items(), nonzero, strict=True):
-        counts, _ = np.histogram(np.log2(nz), bins=np.asarray(edges, dtype=float))
-        hist["counts"][name] = counts.tolist()
-        hist["zeros"][name] = int(e.size - nz.size)
-    return hist
-
-
-def _first_divergence(
-    name: str, kind: str, emu: np.ndarray, sim: np.ndarray, types: tuple[str | None, str | None]
-) -> Divergence:
-    n = len(sim)
-    flat_e, flat_s = emu.reshape(n, -1), sim.reshape(n, -1)
-    differs = flat_e != flat_s
-    sample = int(np.argmax(differs.any(axis=1)))
-    position = int(np.argmax(differs[sample]))
-    index = [int(i) for i in np.unravel_index(position, sim.shape[1:])] if sim.ndim > 1 else []
-    e, s = float(flat_e[sample, position]), float(flat_s[sample, position])
-    t = _type_of(types[1]) or _type_of(types[0])
-    return Divergence(
-        layer=name,
-        kind=kind,
-        sample=sample,
-        index=index,
-        emulator=e,
-        csim=s,
-        lsb_difference=None if t is None else abs(e - s) / t.lsb,
-        emulator_type=types[0],
-        csim_type=types[1],
-        differing=int(np.count_nonzero(differs)),
-        total=int(differs.size),
-    )
-
-
-def _compare_layers(
-    em: Any,
-    emu_traces: Mapping[str, np.ndarray],
-    sim_traces: Mapping[str, np.ndarray],
-    sim_types: Mapping[str, str],
-) -> tuple[list[LayerAgreement], Divergence | None, list[str]]:
-    nodes = {node.name: node for node in em.nodes}
-    layers: list[LayerAgreement] = []
-    first: Divergence | None = None
-    notes: list[str] = []
-    for name, sim in sim_traces.items():  # the C simulation's execution order
-        if name not in emu_traces:
-            notes.append(f"layer {name} is traced by the C simulation only; not compared")
-            continue
-        emu = emu_traces[name]
-        if emu.size != sim.size:
-            notes.append(
-                f"layer {name}: emulator shape {emu.shape[1:]} vs C simulation {sim.shape[1:]}; "
-                "not compared"
-            )
-            continue
-        emu = emu.reshape(sim.shape)
-        node = nodes.get(name)
-        kind = node.kind if node is not None else "?"
-        emu_t = node.types.get("result_t") if node is not None else None
-        emu_type = emu_t.to_hls() if emu_t is not None else None
-        sim_type = sim_types.get(name)
-        diff = np.abs(emu - sim)
-        identical = int(np.count_nonzero(diff == 0))
-        t = _type_of(sim_type) or emu_t
-        layers.append(
-            LayerAgreement(
-                name,
-                kind,
-                sim_type or emu_type,
-                identical,
-                int(diff.size),
-                _lsb_difference(diff, t),
-            )
-        )
-        if first is None and identical != diff.size:
-            first = _first_divergence(name, kind, emu, sim, (emu_type, sim_type))
-    return layers, first, notes
 
 
 # ------------------------------------------------------------------------------- inputs

@@ -12,13 +12,12 @@ entry point, so outputs are exact for every type up to 53 bits.
 Compiled projects are cached on disk (`csim.cache`): a second run with the same model, config,
 hls4ml and g++ loads the library through ctypes without converting or compiling anything.
 Everything the run needs (entry point, input and output sizes, traced layers) is kept in the
-project's manifest.
+project's manifest; running the library is `csim.simulation`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import io
 import json
@@ -27,16 +26,15 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from csim.cache import FORMAT, MANIFEST, cache_root, lock, sim_key
+from csim.cache import MANIFEST, cache_root, lock, sim_key
 from csim.progress import Progress
+from csim.simulation import CSimulation, Manifest, _usable
 from emulation.config import read_config
-from emulation.errors import DataError, ToolError, UnsupportedLayerError
+from emulation.errors import ToolError, UnsupportedLayerError
 from emulation.files import atomic_write_text
 from emulation.graph import backend_name, convert
 
@@ -96,50 +94,6 @@ def convert_project(
 
 
 # -------------------------------------------------------------------------------- manifest
-@dataclass(frozen=True)
-class Manifest:
-    """What a compiled project is and how to call it; stored as ``aptune-csim.json``.
-
-    Attributes
-    ----------
-    key : the cache key.
-    library : the shared library, relative to the project folder.
-    project_name : hls4ml's ``ProjectName`` (entry point ``<name>_double``).
-    inputs, outputs : ``[name, size]`` of each model input and output, in hls4ml's order.
-    traced : ``[name, shape]`` of each layer with trace hooks, in execution order.
-    n_traced : entries hls4ml's trace collects per sample.
-    types : the result type of each traced layer, as the C++ names it.
-    weight_files : the weight text files the library reads at its first call.
-    hls4ml, gxx : tool versions the project was built with.
-    convert_seconds, compile_seconds : time spent converting and in g++.
-    """
-
-    key: str
-    library: str
-    project_name: str
-    inputs: list[list[Any]]
-    outputs: list[list[Any]]
-    traced: list[list[Any]]
-    n_traced: int
-    types: dict[str, str]
-    weight_files: list[str]
-    hls4ml: str
-    gxx: str
-    convert_seconds: float
-    compile_seconds: float
-    format: int = FORMAT
-
-    @classmethod
-    def read(cls, path: Path) -> Manifest | None:
-        """The manifest at ``path``, or None when missing, unreadable or of another format."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            manifest = cls(**data)
-        except (OSError, ValueError, TypeError):
-            return None
-        return manifest if manifest.format == FORMAT else None
-
-
 def _type_text(precision: Any) -> str:
     """``ap_fixed<16,6>``-style text of an hls4ml precision (hls4ml's own text otherwise)."""
     from emulation.graph import fixed_from_hls4ml
@@ -213,14 +167,6 @@ def _run_build(project_dir: Path) -> None:
         )
 
 
-def _usable(project_dir: Path, manifest: Manifest | None) -> bool:
-    if manifest is None or not (project_dir / manifest.library).is_file():
-        return False
-    weights = project_dir / "firmware" / "weights"
-    # the library exits the whole process when a weight file is missing: check them all first
-    return all((weights / name).is_file() for name in manifest.weight_files)
-
-
 def compile_sim(
     model: Any,
     hls_config: Mapping[str, Any] | str | os.PathLike[str],
@@ -283,131 +229,3 @@ def compile_sim(
         manifest = _manifest_of(hls_model, key, convert_seconds, compile_seconds)
         atomic_write_text(project_dir / MANIFEST, json.dumps(asdict(manifest), indent=1))
     return CSimulation(project_dir, manifest, cached=False)
-
-
-# -------------------------------------------------------------------------------- running
-class _TraceData(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("data", ctypes.c_void_p)]
-
-
-class CSimulation:
-    """A compiled hls4ml C simulation, ready to run.
-
-    Attributes
-    ----------
-    project_dir : the hls4ml project folder (in the cache).
-    manifest : what was built and how to call it.
-    cached : True when the library came from the cache (nothing converted or compiled).
-    """
-
-    def __init__(self, project_dir: Path, manifest: Manifest, *, cached: bool) -> None:
-        self.project_dir = project_dir
-        self.manifest = manifest
-        self.cached = cached
-        self._lib: Any = None
-
-    def __repr__(self) -> str:
-        return f"CSimulation({self.project_dir}, cached={self.cached})"
-
-    @property
-    def library(self) -> Path:
-        """The compiled shared library."""
-        return self.project_dir / self.manifest.library
-
-    def _load(self) -> Any:
-        if self._lib is None:
-            if not _usable(self.project_dir, self.manifest):
-                raise ToolError(
-                    f"the compiled simulation in {self.project_dir} is incomplete (library or "
-                    "weight files missing): delete that folder and run again"
-                )
-            self._lib = ctypes.CDLL(str(self.library))
-        return self._lib
-
-    def _inputs(self, X: Any) -> tuple[list[np.ndarray], int]:
-        specs = self.manifest.inputs
-        xs = list(X) if isinstance(X, (list, tuple)) else [X]
-        if len(xs) != len(specs):
-            raise DataError(
-                f"the C simulation has {len(specs)} inputs; got {len(xs)} arrays: pass one "
-                "array per input, in hls4ml's order"
-            )
-        out, counts = [], []
-        for (name, size), x in zip(specs, xs, strict=True):
-            a = np.asarray(x, dtype=np.float64)
-            n, rem = divmod(a.size, size)
-            if rem or a.ndim == 0 or n != a.shape[0]:
-                raise DataError(
-                    f"input {name!r} has shape {a.shape}; expected (n, ...) with {size} values "
-                    "per sample"
-                )
-            out.append(np.ascontiguousarray(a.reshape(n, size)))
-            counts.append(n)
-        if len(set(counts)) != 1:
-            raise DataError(f"the inputs hold different numbers of samples ({counts})")
-        return out, counts[0]
-
-    def run(
-        self, X: Any, *, trace: bool = False, progress: Progress | None = None
-    ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-        """Run every sample through the library (``double`` entry point: exact).
-
-        Parameters
-        ----------
-        X : (n, ...) array, or a list of them for several inputs.
-        trace : also collect every traced layer's output.
-        progress : the bar to count samples on.
-
-        Returns
-        -------
-        outputs : one float64 ``(n, size)`` array per model output.
-        traces : ``{layer name: (n, *shape) float64}`` (empty without ``trace``).
-        """
-        lib = self._load()
-        xs, n = self._inputs(X)
-        double_p = np.ctypeslib.ndpointer(ctypes.c_double, flags="C_CONTIGUOUS")
-        top = getattr(lib, f"{self.manifest.project_name}_double")
-        top.restype = None
-        top.argtypes = [double_p] * (len(xs) + len(self.manifest.outputs))
-        outputs = [np.zeros((n, size)) for _, size in self.manifest.outputs]
-        shapes = {name: tuple(shape) for name, shape in self.manifest.traced}
-        traces = {name: np.empty((n, *shape)) for name, shape in shapes.items()} if trace else {}
-        if progress:
-            progress.stage("C simulation", total=n, unit="sample")
-        data = (_TraceData * self.manifest.n_traced)()
-        if trace:
-            _declare_trace_api(lib)
-            lib.allocate_trace_storage(ctypes.sizeof(ctypes.c_double))
-        try:
-            for i in range(n):
-                top(*[x[i] for x in xs], *[o[i] for o in outputs])
-                if trace:
-                    lib.collect_trace_output(data)
-                    for item in data:
-                        name = item.name.decode()
-                        ptr = ctypes.cast(item.data, ctypes.POINTER(ctypes.c_double))
-                        traces[name][i] = np.ctypeslib.as_array(ptr, shape=shapes[name])
-                if progress:
-                    progress.update()
-        finally:
-            if trace:
-                lib.free_trace_storage()
-        return outputs, traces
-
-    def predict(self, X: Any) -> np.ndarray | list[np.ndarray]:
-        """The C simulation's outputs: ``(n, size)`` float64, a list of them for several."""
-        outputs, _ = self.run(X)
-        return outputs[0] if len(outputs) == 1 else outputs
-
-    def trace(self, X: Any) -> dict[str, np.ndarray]:
-        """Every traced layer's output: ``{layer name: (n, *shape) float64}``."""
-        return self.run(X, trace=True)[1]
-
-
-def _declare_trace_api(lib: Any) -> None:
-    lib.collect_trace_output.argtypes = [ctypes.POINTER(_TraceData)]
-    lib.collect_trace_output.restype = None
-    lib.allocate_trace_storage.argtypes = [ctypes.c_size_t]
-    lib.allocate_trace_storage.restype = None
-    lib.free_trace_storage.argtypes = []
-    lib.free_trace_storage.restype = None

@@ -29,7 +29,7 @@ import numpy as np
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import INT64_BITS, FixedType, Overflow, sum_type
 from emulation.layers.base import Context, Node, register
-from emulation.layers.conv import Pads, layer_geometry, output_size, windows_2d
+from emulation.layers.im2col import Pads, layer_geometry, output_size, windows_2d
 
 __all__ = [
     "average_pool2d",
