@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -128,141 +126,63 @@ def _example_paths() -> tuple[Path, Path, Path]:
     )
 
 
-def _open_checkpoint(stack, args, output: Path, model, x, labels, options) -> None:
-    """Enter the run's checkpoint (`tuner.checkpoint`): ``--checkpoint`` refuses one of
-    another job; the default one beside the output is then started afresh, said on stderr."""
-    from tuner.checkpoint import Checkpoint, job_key
-
-    path = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".checkpoint.jsonl")
-    key = job_key(model, x, labels, options)
-    cp = stack.enter_context(Checkpoint.open(path, key, replace_foreign=not args.checkpoint))
-    if cp.note:
-        print(f"aptune: {cp.note}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
-    from emulation.data import load_data, load_labels
-    from emulation.files import FileSet
-    from emulation.keras_io import load
     from emulation.metrics import Target
-    from tuner.outputs import new_run_id, stage_outputs
-    from tuner.progress import SearchProgress
     from tuner.summary import print_summary
-    from tuner.tune import TuneOptions, tune
+    from tuner.tune import TuneOptions
+    from tuner.workflow import Project, tune_project
 
     if args.example:
         if args.model or args.data:
             raise ConfigError("--example tunes the built-in model; drop MODEL and --data")
         model_path, data_path, labels_path = _example_paths()
-        args.labels = args.labels or str(labels_path)
-        folder = fresh_folder(EXAMPLE_OUTPUT)
-        output = Path(args.output) if args.output else folder / "recommended.yml"
-        args.report = args.report or str(output.parent / "report")
-        args.verify_csim = True
+        output = (
+            Path(args.output) if args.output else fresh_folder(EXAMPLE_OUTPUT) / "recommended.yml"
+        )
+        labels, report = args.labels or labels_path, args.report or output.parent / "report"
     else:
         if not args.model:
             raise ConfigError("give a MODEL file (or --example for the built-in one)")
         if not args.data:
             raise ConfigError("--data is required: the inputs to tune on (.npy, .npz, .dat, .csv)")
-        model_path, data_path = Path(args.model), Path(args.data)
+        model_path, data_path, labels, report = args.model, args.data, args.labels, args.report
         output = Path(args.output) if args.output else Path("configs") / "recommended.yml"
-    if args.metric == "accuracy" and not args.labels:
-        raise ConfigError("--metric accuracy needs labels: pass --labels y.npy")
-    if args.jobs == 0 or args.jobs < -1:
-        raise ConfigError(f"--jobs must be a positive number or -1 (all cores); got {args.jobs}")
-
-    if args.cluster:
-        from tuner.cluster import connect, require
-
-        require(args.cluster)  # the extra and the address, before seconds of loading
-    backend = backend_of(args)
-    model, _ = load(model_path, weights=args.weights)
-    x = load_data(data_path, expected_shape=model.input_shape)
-    labels = None
-    if args.labels:
-        n_out = int(model.output_shape[-1])
-        labels = load_labels(args.labels, len(x), n_classes=max(n_out, 2))
-    target = Target(args.metric, args.target, args.max_drop)
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise ConfigError(f"--time-limit must be a positive number of seconds: {args.time_limit}")
-    if not 0 < args.confidence < 1:
-        raise ConfigError(f"--confidence must be between 0 and 1 (e.g. 0.95): {args.confidence}")
+    project = Project(
+        model=Path(model_path),
+        data=Path(data_path),
+        output=output,
+        labels=Path(labels) if labels else None,
+        weights=Path(args.weights) if args.weights else None,
+        report=Path(report) if report else None,
+        project=args.project,
+        verify_csim=args.verify_csim or args.example,
+        checkpoint=Path(args.checkpoint) if args.checkpoint else None,
+        cluster=args.cluster,
+    )
     options = TuneOptions(
-        target=target,
+        target=Target(args.metric, args.target, args.max_drop),
         objective=args.objective,
         jobs=args.jobs,
         seed=args.seed,
         confidence=args.confidence,
         time_limit=args.time_limit,
         search_accumulators=args.accumulators,
-        backend=backend,
+        backend=backend_of(args),
     )
-
-    # every output location is proven writable before the search, not after it
-    from emulation.files import prepare_folder
-
-    folders = [output.parent, *([Path(args.report)] if args.report else [])]
-    created = [f for f in dict.fromkeys(folders) if prepare_folder(f)]
-
-    with contextlib.ExitStack() as backends:
-        if args.cluster:
-            dask = backends.enter_context(connect(args.cluster))
-            options = replace(options, jobs=dask.workers)  # a batch occupies every worker
-        _open_checkpoint(backends, args, output, model, x, labels, options)
-        with SearchProgress(enabled=not args.json, time_limit=args.time_limit) as progress:
-            result = tune(model, x, labels, options, progress=progress)
-
-    result.model = str(model_path)
-    result.run = new_run_id()
-    code = 0
-    try:
-        # verification and report first, then every output of the run is replaced at once:
-        # an interrupt until the last rename leaves the previous set untouched
-        if args.verify_csim and result.result["met"]:
-            from tuner.verify import verify_csim
-
-            resolved = target.resolve(result.float_reference.get("accuracy"))
-            code = verify_csim(result, model, x, labels, resolved, backend)
-        report: dict[str, str] = {}
-        if args.report:
-            from reports.tuning import report_files
-            from tuner.report_data import add_profiles
-
-            data = add_profiles(result.to_dict(), model, x, backend=backend)
-            result.profiles = data.get("profiles")
-            report = report_files(result.to_dict())
-        with FileSet() as files:
-            paths = stage_outputs(
-                files,
-                result,
-                model_path,
-                output,
-                project=args.project,
-                model=model,
-                backend=backend,
-            )
-            for name, text in report.items():
-                paths[name] = files.write_text(Path(args.report) / name, text)
-            files.commit()
-    except KeyboardInterrupt:
-        print(
-            "aptune: interrupted before the outputs were written; every earlier output is "
-            "left as it was",
-            file=sys.stderr,
-        )
+    outcome = tune_project(project, options, show_progress=not args.json, log=_say)
+    if outcome.nothing_written:
+        _say("interrupted before the outputs were written; every earlier output is left as it was")
         return 130
     if args.json:
-        print(json.dumps(result.to_dict(), indent=1, default=str))
+        print(json.dumps(outcome.result.to_dict(), indent=1, default=str))
     else:
-        print_summary(result.to_dict(), paths, sys.stdout)
-        for folder in created:
+        print_summary(outcome.result.to_dict(), outcome.paths, sys.stdout)
+        for folder in outcome.created:
             print(f"created folder {folder}")
-    if result.interrupted:
-        print(
-            "aptune: interrupted; the best config so far and the trajectory are saved",
-            file=sys.stderr,
-        )
-        return 130
-    if not (result.result["met"] and result.result["met_validation"]):
-        return 1
-    return code
+    if outcome.result.interrupted:
+        _say("interrupted; the best config so far and the trajectory are saved")
+    return outcome.code
+
+
+def _say(message: str) -> None:
+    print(f"aptune: {message}", file=sys.stderr)
