@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -110,9 +111,14 @@ def test_a_worker_killed_during_the_search_costs_a_retry(example, local_config, 
     killer.start()
     out = tmp_path / "cfg.yml"
     args = ["tune", str(model_path), "--data", str(data), "--labels", str(labels), "-o", str(out)]
-    code = main([*args, "--cluster", local.scheduler_address, "--checkpoint", str(checkpoint)])
+    # in its own process, as a user runs it: a second Client in this one (beside the
+    # fixture's) can bind distributed's events to the other's loop
+    cmd = [sys.executable, "-c", "from tuner.cli import main; raise SystemExit(main())", *args]
+    cmd += ["--cluster", local.scheduler_address, "--checkpoint", str(checkpoint)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     killer.join()
-    assert code == 0
+    assert run.returncode == 0, run.stderr[-2000:]
     assert killed, "the search ended before a worker could be killed"
     client.wait_for_workers(2, timeout=60)
     assert killed[0] not in client.run(os.getpid).values()  # the nanny started a new one
