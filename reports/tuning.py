@@ -365,7 +365,8 @@ def _profiles_section(tuning: Data) -> Raw | None:
     profiles = tuning.get("profiles")
     if not profiles:
         return None
-    from reports.profiling import Profile, plot_profile
+    from reports.profile_data import Profile
+    from reports.profiling import plot_profile
 
     titles = {"default": "hls4ml default config", "recommended": "recommended config"}
     parts: list[Any] = [
