@@ -35,7 +35,7 @@ from emulation.fixed import FixedType, Overflow
 from reports import html
 from reports.html import Raw
 from reports.plots import OVERFLOW_COLOR, peaks
-from reports.profiling import Profile, Row
+from reports.profile_data import Profile, Row
 
 __all__ = [
     "FILES",

@@ -18,7 +18,7 @@ from typing import Any
 from emulation.fixed import FixedType, Overflow
 from reports import html
 from reports.html import Raw
-from reports.profiling import Profile, Row
+from reports.profile_data import Profile, Row
 
 __all__ = [
     "Overflowed",

@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from emulation.fixed import FixedType
-from reports.profiling import Profile, Row, summarize
+from reports.profile_data import Profile, Row, summarize
 
 TYPES = {
     "fc1.accum_t": "ap_fixed<18,6>",
