@@ -66,7 +66,7 @@ def require(spec: str) -> int | None:
 
 def connect(spec: str, *, timeout: float = 30.0) -> Cluster:
     """A `Cluster` for ``spec``: ``tcp://HOST:PORT`` (an existing scheduler) or ``local:N``
-    (a `LocalCluster` of N single-threaded worker processes on this machine)."""
+    (a `LocalCluster` of N single-threaded worker processes on the local machine)."""
     n = require(spec)
     distributed = _distributed()
     if n is not None:

@@ -57,7 +57,10 @@ def _libm() -> Any:
                 getattr(lib, fn).argtypes = [ctypes.c_float]
         except (OSError, AttributeError):
             continue
-        lib.compiled = cmath_compiled.load(lib._name)
+        try:  # the compiled loop needs the library's symbols by name (see `cmath_compiled`)
+            lib.compiled = cmath_compiled.load(lib._name)
+        except (OSError, RuntimeError):
+            lib.compiled = False  # one ctypes call per value, as before
         return lib
     warnings.warn(
         "the C math library could not be loaded: activation and softmax tables use float64 "

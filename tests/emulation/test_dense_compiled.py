@@ -32,3 +32,23 @@ def test_no_call_compiles_after_the_warm_up(accum, x_kind, w_bits):
     fractional = 2 if x_kind == "float" else None
     dense_compiled.rounded_loop(mx, mw, np.zeros(2, dtype=np.int64), 3, acc_t, fractional)
     assert _signatures() == before
+
+
+def test_the_compiled_c_library_loops_equal_one_ctypes_call_per_value(monkeypatch):
+    """The table functions' compiled loop (`cmath_compiled`) returns the C library's own
+    float32 results, bit for bit, as one ctypes call per value does."""
+    from emulation.layers import cmath_compiled, tables
+
+    lib = tables._libm()
+    if lib is None or not lib.compiled:
+        pytest.skip("the C math library or numba is missing")
+    x = np.random.default_rng(1).uniform(-100, 100, 20_000).astype(np.float32)
+    x = np.concatenate([x, np.float32([0.0, -0.0, 88.72, -103.9, 1e-30, -1e-30])])
+    for name in ("expf", "tanhf"):
+        compiled = tables.c_float_function(name)(x)
+        assert tables.c_float_function(name).func is cmath_compiled.c_float_apply
+        monkeypatch.setattr(tables, "USE_COMPILED", False)
+        reference = tables.c_float_function(name)(x)
+        monkeypatch.setattr(tables, "USE_COMPILED", True)
+        assert compiled.dtype == reference.dtype == np.float32
+        assert np.array_equal(compiled.view(np.int32), reference.view(np.int32)), name
