@@ -30,13 +30,6 @@ log2 grid of `BINS_PER_OCTAVE` bins per power of two, so a `Profile` of a large 
 samples stays small and serialises to JSON (`Profile.to_dict` / `Profile.from_dict`); every
 figure is drawn from that data (:mod:`reports.plots`). The data classes live in
 :mod:`reports.profile_data`; this module fills them from Keras and the emulator.
-
-Examples
---------
->>> import numpy as np
->>> s = summarize(np.array([0.0, -0.25, 0.5, 3.0]))
->>> s.count, s.min, s.max
-(3, 0.25, 3.0)
 """
 
 from __future__ import annotations
