@@ -17,7 +17,6 @@ The evaluator uses the checkpoint entered with ``with checkpoint:`` (a context v
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import hashlib
 import json
@@ -31,6 +30,7 @@ import numpy as np
 
 from emulation.errors import ConfigError
 from emulation.graph import Graph
+from tuner.active import Active
 from tuner.cures import Refusal
 
 __all__ = ["Checkpoint", "active", "emulation_key", "graph_digest", "job_key"]
@@ -46,14 +46,10 @@ BOOKKEEPING_ATTRS = frozenset({"input_keras_tensor_names", "output_keras_tensor_
 
 Outcome = tuple[float, Refusal | None, float]  # metric, refusal, emulator seconds
 
-_ACTIVE: contextvars.ContextVar[Checkpoint | None] = contextvars.ContextVar(
-    "aptune_checkpoint", default=None
-)
-
 
 def active() -> Checkpoint | None:
     """The checkpoint entered with ``with checkpoint:`` (None outside one)."""
-    return _ACTIVE.get()
+    return Checkpoint.current()
 
 
 def _feed_array(h: Any, a: np.ndarray | None) -> None:
@@ -129,7 +125,7 @@ def _decode(record: Mapping) -> tuple[str, Outcome]:
     return record["k"], (metric, refusal, float(record["s"]))
 
 
-class Checkpoint:
+class Checkpoint(Active):
     """An append-only record of emulations for one job (see the module docstring)."""
 
     def __init__(self, path: Path, job: str, entries: dict[str, Outcome], note: str = ""):
@@ -139,7 +135,6 @@ class Checkpoint:
         self.recorded = 0  # entries appended since
         self.note = note  # one line for the user: resumed, or started afresh and why
         self._file = None
-        self._token: contextvars.Token | None = None
 
     @classmethod
     def open(cls, path: str | Path, job: str, *, replace_foreign: bool = False) -> Checkpoint:
@@ -225,16 +220,6 @@ class Checkpoint:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    def __enter__(self) -> Checkpoint:
-        self._token = _ACTIVE.set(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _ACTIVE.reset(self._token)
-            self._token = None
-        self.close()
 
 
 def _parse(line: str) -> dict | None:

@@ -17,27 +17,23 @@ the way the command line does::
 from __future__ import annotations
 
 import concurrent.futures
-import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from emulation.errors import ConfigError, ToolError
 from emulation.graph import Graph
+from tuner.active import Active
 
 __all__ = ["RETRIES", "Cluster", "active", "connect", "require"]
 
 RETRIES = 3
 EXTRA = "pip install 'aptune[cluster]'"
 
-_ACTIVE: contextvars.ContextVar[Cluster | None] = contextvars.ContextVar(
-    "aptune_cluster", default=None
-)
-
 
 def active() -> Cluster | None:
     """The cluster entered with ``with cluster:`` (None outside one)."""
-    return _ACTIVE.get()
+    return Cluster.current()
 
 
 def _distributed():
@@ -95,13 +91,12 @@ def _lean(graph: Graph | None) -> Graph | None:
     return replace(graph, nodes=[replace(n, raw_weights={}) for n in graph.nodes])
 
 
-class Cluster:
+class Cluster(Active):
     """A ``distributed.Client`` (and the `LocalCluster` it owns, if any) that evaluates."""
 
     def __init__(self, client: Any, owned: Any = None):
         self.client, self._owned = client, owned
         self._scattered: dict[int, tuple[Any, Any]] = {}  # id(data) -> (data, future)
-        self._token: contextvars.Token | None = None
 
     @property
     def workers(self) -> int:
@@ -156,13 +151,3 @@ class Cluster:
         self.client.close()
         if self._owned is not None:
             self._owned.close()
-
-    def __enter__(self) -> Cluster:
-        self._token = _ACTIVE.set(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _ACTIVE.reset(self._token)
-            self._token = None
-        self.close()
