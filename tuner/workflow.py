@@ -109,7 +109,7 @@ def tune_project(
         return Outcome(result, 130, created=created, nothing_written=True)
     if result.interrupted:
         code = 130
-    elif not (result.result["met"] and result.result["met_validation"]):
+    elif not result.met:
         code = 1
     return Outcome(result, code, paths, created)
 
@@ -137,19 +137,18 @@ def _verify_and_write(project, options, result, model, x, labels) -> tuple[int, 
     result.model = str(project.model)
     result.run = new_run_id()
     code = 0
-    if project.verify_csim and result.result["met"]:
+    if project.verify_csim and result.final.met:
         from tuner.verify import verify_csim
 
-        resolved = options.target.resolve(result.float_reference.get("accuracy"))
+        resolved = options.target.resolve(result.float_accuracy)
         code = verify_csim(result, model, x, labels, resolved, options.backend)
     report: dict[str, str] = {}
     if project.report:
         from reports.tuning import report_files
-        from tuner.report_data import add_profiles
+        from tuner.report_data import profiles_before_after
 
-        data = add_profiles(result.to_dict(), model, x, backend=options.backend)
-        result.profiles = data.get("profiles")
-        report = report_files(result.to_dict())
+        result.profiles = profiles_before_after(model, x, result.config, backend=options.backend)
+        report = report_files(result)
     with FileSet() as files:
         paths = stage_outputs(
             files,

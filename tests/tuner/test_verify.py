@@ -15,7 +15,7 @@ def tuned_iris(iris_model):
 
     model, x, y, _ = iris_model
     result = tune(model, x, y, TuneOptions(target=Target("agreement", 0.9), seed=1))
-    assert result.result["met"], result.result
+    assert result.final.met, result.final
     return result
 
 
@@ -30,10 +30,10 @@ def test_verify_passes_and_records_the_comparison(iris_model, tuned_iris, monkey
     target = Target("agreement", 0.9)
     assert verify_csim(tuned_iris, model, x, y, target) == 0
     csim = tuned_iris.csim
-    assert csim["agree"] is True and csim["met"] is True
-    n_val = tuned_iris.split["validation"]
-    assert csim["n_values"] == csim["identical"] == 3 * n_val
-    assert csim["metric"] == tuned_iris.result["metric_validation"]
+    assert csim.agree is True and csim.met is True
+    n_val = tuned_iris.split.validation
+    assert csim.n_values == csim.identical == 3 * n_val
+    assert csim.metric == tuned_iris.final.metric_validation
 
 
 @requires_gxx
@@ -52,5 +52,5 @@ def test_verify_fails_when_the_c_simulation_misses_the_target(
     err = capsys.readouterr().err
     assert "verify-csim FAILED: the C simulation misses the target mae <= 1e-12: " in err
     csim = tuned_iris.csim
-    assert csim["agree"] is True and csim["met"] is False
-    assert csim["metric"] == csim["csim"]["mean_abs_error"] > 1e-12
+    assert csim.agree is True and csim.met is False
+    assert csim.metric == csim.comparison["csim"]["mean_abs_error"] > 1e-12

@@ -194,9 +194,9 @@ def run(args: argparse.Namespace) -> int:
         _say("interrupted before the outputs were written; every earlier output is left as it was")
         return 130
     if args.json:
-        print(json.dumps(outcome.result.to_dict(), indent=1, default=str))
+        print(json.dumps(outcome.result.to_json(), indent=1, default=str))
     else:
-        print_summary(outcome.result.to_dict(), outcome.paths, sys.stdout)
+        print_summary(outcome.result, outcome.paths, sys.stdout)
         for folder in outcome.created:
             print(f"created folder {folder}")
     if outcome.result.interrupted:
