@@ -15,7 +15,7 @@ import numpy as np
 
 from emulation.config import default_config as hls4ml_default_config
 from emulation.errors import ConfigError
-from reports.profiling import activations_profile, weights_profile
+from tuner.numerical_profile import activations_profile, weights_profile
 
 __all__ = ["MAX_PROFILE_SAMPLES", "profiles_before_after"]
 
