@@ -1,11 +1,10 @@
 """The tuning record: what ``tuning.json`` holds, as typed plain data, read and written here only.
 
 ``aptune tune`` writes it (`tuner.tune` builds it, `tuner.outputs` saves `TuningRecord.to_json`);
-``aptune report`` and ``tuner.summary`` read it back with `TuningRecord.from_json` and use its
-attributes, never the JSON keys. It lives in `emulation`, the lowest layer, because its readers
-sit on both sides of the layering: `reports` may import only `emulation` (never `tuner`), and
-`tuner` writes it. Like `emulation.metrics.Target`, it is data without behaviour: dataclasses,
-no import of the emulator, so the layer gains nothing it must know about tuning.
+``aptune report`` and ``tuner.summary`` read it with `TuningRecord.from_json` and use attributes,
+never JSON keys. It lives in `emulation`, the lowest layer, because `tuner` writes it and
+`reports`, which may import only `emulation`, reads it. Like `emulation.metrics.Target` it is
+data without behaviour and imports nothing of the emulator.
 
 Schema
 ------
@@ -43,9 +42,11 @@ __all__ = [
     "CostFigures",
     "CsimCheck",
     "Final",
+    "FloatReference",
     "LayerCostFigures",
     "Measured",
     "OverflowCount",
+    "RecordedRanges",
     "Split",
     "TuningRecord",
 ]
@@ -55,8 +56,7 @@ SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("target", "objective", "result", "baselines", "candidates")
 _CANDIDATE_KEYS = ("phase", "metric", "cost", "met")
 _HINT = "give the tuning.json that 'aptune tune' writes"
-#: The baselines a run measures, by their key in ``baselines``, in the order they are shown,
-#: with their display names.
+#: The baselines a run measures, by key, in the order they are shown, with their display names.
 BASELINES = {
     "hls4ml_default": "hls4ml default",
     "cheapest_uniform": "cheapest uniform",
@@ -89,6 +89,11 @@ def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
+def _read(cls: type, data: Mapping[str, Any] | None) -> Any:
+    """A flat part of the record; missing keys take the class's defaults."""
+    return cls(**_known(cls, data or {}))
+
+
 @dataclass(frozen=True)
 class Split:
     """The seeded split of the data into calibration (searched on) and validation samples."""
@@ -99,12 +104,22 @@ class Split:
     validation: int | None = None
     search_samples: int | None = None  # calibration samples and their jittered copies
 
-    @property
-    def noisy_copies(self) -> int:
-        """Jittered copies searched beside the calibration samples (0 when none)."""
-        if self.search_samples is None or self.calibration is None:
-            return 0
-        return max(self.search_samples - self.calibration, 0)
+
+@dataclass(frozen=True)
+class FloatReference:
+    """What the float Keras model reaches on the validation data (None: no labels given)."""
+
+    accuracy: float | None = None
+    _KEEP_NONE: ClassVar[tuple[str, ...]] = ("accuracy",)
+
+
+@dataclass(frozen=True)
+class RecordedRanges:
+    """Largest |value| before each cast on calibration data, by point, in execution order;
+    which layers' outputs are never negative (as ``tuner.profile.Ranges.to_dict()`` gives)."""
+
+    max_abs: Mapping[str, float] = field(default_factory=dict)
+    non_negative: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -286,9 +301,8 @@ class TuningRecord:
     candidates: list[CandidateRecord]
     search_target: str = ""
     split: Split = field(default_factory=Split)
-    float_accuracy: float | None = None  # written as float_reference.accuracy
-    ranges_max_abs: dict[str, float] = field(default_factory=dict)  # ranges.max_abs
-    non_negative: dict[str, bool] = field(default_factory=dict)  # ranges.non_negative
+    float_reference: FloatReference = field(default_factory=FloatReference)
+    ranges: RecordedRanges = field(default_factory=RecordedRanges)
     interrupted: bool = False
     seconds: float | None = None
     evaluations_per_second: float = 0.0
@@ -305,56 +319,35 @@ class TuningRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``tuning.json`` (NaN allowed, as `json.dumps` writes it)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "float_accuracy":
-                out["float_reference"] = {"accuracy": value}
-            elif f.name == "ranges_max_abs":
-                out["ranges"] = {"max_abs": dict(value), "non_negative": dict(self.non_negative)}
-            elif f.name != "non_negative":
-                out[self._RENAMED.get(f.name, f.name)] = _plain(value)
-        return out
+        return {
+            self._RENAMED.get(f.name, f.name): _plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def from_json(cls, data: Any, source: str = "the data") -> TuningRecord:
-        """The record in ``data`` (parsed JSON); `DataError` naming what is wrong otherwise."""
+        """The record in ``data`` (parsed JSON, or a record: itself); `DataError` naming what is
+        wrong otherwise."""
+        if isinstance(data, TuningRecord):
+            return data
         _check(data, source)
-        version = data.get("schema_version", 1)
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
-            raise DataError(
-                f"{source}: schema_version {version!r} is newer than this aptune reads "
-                f"({SCHEMA_VERSION}); update aptune"
-            )
-        ranges = data.get("ranges") or {}
         model = data.get("model") or ""
         if isinstance(model, Mapping):  # an early form: {"name", "path"}
             model = model.get("name") or model.get("path") or ""
-        names = {f.name for f in dataclasses.fields(cls)}
-        simple = {k: v for k, v in data.items() if k in names and k not in _STRUCTURED}
-        return cls(
-            **simple
-            | {
-                "final": Final.from_json(data["result"]),
-                "baselines": {k: Measured.from_json(v) for k, v in data["baselines"].items()},
-                "candidates": [
-                    CandidateRecord(**_known(CandidateRecord, c)) for c in data["candidates"]
-                ],
-                "split": Split(**_known(Split, data.get("split") or {})),
-                "float_accuracy": (data.get("float_reference") or {}).get("accuracy"),
-                "ranges_max_abs": dict(ranges.get("max_abs") or {}),
-                "non_negative": dict(ranges.get("non_negative") or {}),
-                "csim": CsimCheck.from_json(data.get("csim")),
-                "model": str(model),
-                "config": dict(data.get("config") or {}),
-                "schema_version": SCHEMA_VERSION,
-            }
-        )
-
-    @classmethod
-    def of(cls, data: TuningRecord | Any, source: str = "the data") -> TuningRecord:
-        """``data`` itself when it is a record, else `from_json` of it."""
-        return data if isinstance(data, TuningRecord) else cls.from_json(data, source)
+        candidates = [CandidateRecord(**_known(CandidateRecord, c)) for c in data["candidates"]]
+        parts = {
+            "config": dict(data.get("config") or {}),
+            "final": Final.from_json(data["result"]),
+            "baselines": {k: Measured.from_json(v) for k, v in data["baselines"].items()},
+            "candidates": candidates,
+            "split": _read(Split, data.get("split")),
+            "float_reference": _read(FloatReference, data.get("float_reference")),
+            "ranges": _read(RecordedRanges, data.get("ranges")),
+            "csim": CsimCheck.from_json(data.get("csim")),
+            "model": str(model),
+            "schema_version": SCHEMA_VERSION,
+        }
+        return cls(**_known(cls, data) | parts)
 
     @property
     def parsed_target(self) -> Target:
@@ -364,11 +357,6 @@ class TuningRecord:
     def met(self) -> bool:
         """A config is recommended and it meets the target on the validation data too."""
         return self.final.met and bool(self.final.met_validation)
-
-
-_STRUCTURED = frozenset(
-    {"final", "baselines", "candidates", "split", "csim", "model", "config", "schema_version"}
-)
 
 
 def _check(data: Any, source: str) -> None:
@@ -384,13 +372,18 @@ def _check(data: Any, source: str) -> None:
         Target.parse(data["target"])
     except ConfigError as exc:
         raise DataError(f"{source}: 'target': {exc}; {_HINT}") from exc
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise DataError(
+            f"{source}: schema_version {version!r} is newer than this aptune reads "
+            f"({SCHEMA_VERSION}); update aptune"
+        )
     result = data["result"]
     if not isinstance(result, Mapping) or "met" not in result:
         raise DataError(f"{source}: 'result' must be an object with 'met'; {_HINT}")
-    if not isinstance(data["baselines"], Mapping):
-        raise DataError(f"{source}: 'baselines' must be an object; {_HINT}")
-    if not isinstance(data["candidates"], list):
-        raise DataError(f"{source}: 'candidates' must be a list; {_HINT}")
+    for key, kind, name in (("baselines", Mapping, "an object"), ("candidates", list, "a list")):
+        if not isinstance(data[key], kind):
+            raise DataError(f"{source}: '{key}' must be {name}; {_HINT}")
     for i, c in enumerate(data["candidates"]):
         lacking = [k for k in _CANDIDATE_KEYS if not isinstance(c, Mapping) or k not in c]
         if lacking:

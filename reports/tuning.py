@@ -60,7 +60,7 @@ __all__ = [
 def check_tuning(data: Any, source: str = "the data") -> TuningRecord:
     """The tuning record in ``data`` (a record or parsed ``tuning.json``); `DataError` naming
     what is wrong otherwise (`emulation.tuning_record.TuningRecord.from_json`)."""
-    return TuningRecord.of(data, source)
+    return TuningRecord.from_json(data, source)
 
 
 # ---------------------------------------------------------------------------------- output

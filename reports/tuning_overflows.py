@@ -137,7 +137,7 @@ def with_recorded_overflows(profile: Profile, tuning: TuningRecord, recommended:
 def overflow_rows(tuning: TuningRecord) -> list[list[Any]]:
     """One table row per overflowed point: point, type, mode, count, share, largest values."""
     types = dict(tuning.final.types or {})
-    ranges = tuning.ranges_max_abs
+    ranges = tuning.ranges.max_abs
     rows = []
     for o in overflowed(tuning)[0]:
         text = types.get(o.point)

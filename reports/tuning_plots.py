@@ -136,7 +136,7 @@ def plot_tradeoff(tuning: TuningRecord | Any) -> Figure:
     downward triangles. Baselines have ``gid`` ``"baseline:<key>"``, the result ``"result"``,
     the target line ``"target"``.
     """
-    tuning = TuningRecord.of(tuning)
+    tuning = TuningRecord.from_json(tuning)
     target = tuning.parsed_target
     candidates = tuning.candidates
     marked = _marked_points(tuning)

@@ -41,10 +41,10 @@ def layer_order(tuning: TuningRecord | Any) -> list[str]:
     ``ranges`` and ``overflows`` are written in execution order; ``types`` is sorted by name, so
     its layers only fill in the ones missing from the others.
     """
-    tuning = TuningRecord.of(tuning)
+    tuning = TuningRecord.from_json(tuning)
     result = tuning.final
     sources: list[Iterable[str]] = [
-        tuning.ranges_max_abs,
+        tuning.ranges.max_abs,
         result.overflows or {},
         [lay.layer for lay in (result.cost.layers if result.cost else ())],
         sorted(result.shown_types),
@@ -99,10 +99,10 @@ def _short(t: FixedType) -> str:
 def plot_precision(tuning: TuningRecord | Any) -> Figure:
     """Bits of the recommended weights, accumulators and results per layer.
 
-    One bar per (layer, kind) present in ``tuning["result"]["types"]`` (``best_types`` when the
+    One bar per (layer, kind) present in ``tuning.final.types`` (``best_types`` when the
     target was not met); every bar segment has ``gid`` ``"bits:<layer>.<type>:<part>"``.
     """
-    tuning = TuningRecord.of(tuning)
+    tuning = TuningRecord.from_json(tuning)
     rows = _bar_rows(tuning)
     met = tuning.final.met
     n = len(rows)

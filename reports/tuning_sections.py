@@ -59,7 +59,7 @@ def header_section(tuning: TuningRecord, target: Target) -> Raw:
         ]
     else:
         facts.append((f"best {target.metric} seen", metric_text(result.best_metric, target)))
-    accuracy = tuning.float_accuracy
+    accuracy = tuning.float_reference.accuracy
     if not is_missing(accuracy):
         facts.append(("float accuracy", html.percent(accuracy)))
     facts.append(("candidates", f"{len(tuning.candidates)}"))

@@ -13,7 +13,7 @@ __all__ = ["print_summary", "summary_lines"]
 
 def _copies(split: Split) -> str:
     """The phrase for the jittered copies of a small calibration set ("" when none)."""
-    extra = split.noisy_copies
+    extra = (split.search_samples or 0) - (split.calibration or 0)
     return f" and {extra} noisy copies of them" if extra > 0 else ""
 
 

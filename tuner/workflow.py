@@ -140,7 +140,7 @@ def _verify_and_write(project, options, result, model, x, labels) -> tuple[int, 
     if project.verify_csim and result.final.met:
         from tuner.verify import verify_csim
 
-        resolved = options.target.resolve(result.float_accuracy)
+        resolved = options.target.resolve(result.float_reference.accuracy)
         code = verify_csim(result, model, x, labels, resolved, options.backend)
     report: dict[str, str] = {}
     if project.report:
