@@ -2,13 +2,13 @@
 
 The held-out validation samples go through float Keras, the emulator and the compiled C
 simulation (`csim.compare`). The run fails loudly when the C simulation misses the target or
-differs from the emulator in a single value.
+differs from the emulator in a single value; what failed comes back as text for the caller to
+show (`tuner.workflow` passes it to its ``log``), as library code does not print.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 
@@ -40,11 +40,11 @@ def verify_csim(
     labels: np.ndarray | None,
     target: Target,
     backend: str = "Vivado",
-) -> int:
+) -> list[str]:
     """Compare the recommended config in C simulation on the validation split.
 
-    Stores the comparison in ``result.csim`` and returns 0 when the C simulation equals the
-    emulator on every value and meets the target, else 1 (with the reason on stderr).
+    Stores the comparison in ``result.csim`` and returns what failed: empty when the C
+    simulation equals the emulator on every value and meets the target.
     """
     _, val = split_indices(len(x), result.split.validation_share, result.split.seed)
     y = None if labels is None else labels[val]
@@ -59,6 +59,4 @@ def verify_csim(
         )
     if not result.csim.met:
         problems.append(f"the C simulation misses the target {target}: {value:.4f}")
-    for p in problems:
-        print(f"aptune: verify-csim FAILED: {p}", file=sys.stderr)
-    return 1 if problems else 0
+    return problems
