@@ -1,28 +1,12 @@
 """aptune: reports, figures and tables drawn from plain result data.
 
-`reports.profiling` holds hls4ml-style numerical profiling (`numerical`, `weights_profile`,
-`activations_profile`), `reports.profile_data` the `Profile` data it fills and `reports.plots`
-its figures, drawn from that data alone. ``reports`` uses `emulation`, never `tuner`.
+`reports.profile_data` holds the data of hls4ml-style numerical profiling (`Profile`, `Row`,
+`Summary`) and `reports.profiling` / `reports.plots` its figures, drawn from that data alone;
+the data is computed from Keras and the emulator in ``tuner.numerical_profile``. The tuning
+report reads an `emulation.tuning_record.TuningRecord`. ``reports`` uses `emulation`, never
+`tuner`.
 """
 
-from reports.profiling import (
-    PLOT_KINDS,
-    Profile,
-    Row,
-    Summary,
-    activations_profile,
-    numerical,
-    plot_profile,
-    weights_profile,
-)
+from reports.profiling import PLOT_KINDS, Profile, Row, Summary, plot_profile
 
-__all__ = [
-    "PLOT_KINDS",
-    "Profile",
-    "Row",
-    "Summary",
-    "activations_profile",
-    "numerical",
-    "plot_profile",
-    "weights_profile",
-]
+__all__ = ["PLOT_KINDS", "Profile", "Row", "Summary", "plot_profile"]

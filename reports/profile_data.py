@@ -1,7 +1,7 @@
 """The data of a numerical profile: `Summary` statistics, `Row` per variable, `Profile` per figure.
 
 Plain frozen dataclasses that serialise to JSON (`Profile.to_dict` / `Profile.from_dict`), kept
-apart from the Keras and emulator code that fills them (:mod:`reports.profiling`) so figures
+apart from the Keras and emulator code that fills them (``tuner.numerical_profile``) so figures
 (:mod:`reports.plots`) and reports draw from plain data alone.
 
 Every row keeps summary statistics, not the values: quartiles, extremes and a histogram on a

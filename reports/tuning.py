@@ -4,31 +4,30 @@
 >>> sorted(paths)                                                       # doctest: +SKIP
 ['report.html', 'summary.md']
 
-Everything is drawn from the saved record alone (`tuner.tune.TuneResult.to_dict()`, optionally
-with ``profiles`` and ``csim``), so a report is regenerated without rerunning the search, and
-the same record gives the same bytes. The page holds, in order: the verdict with the cost
-against the three baselines; the recommended bits per layer; metric against cost for every
-candidate; weight and activation profiles under hls4ml's default and the recommended config
-(when recorded); the overflows on validation data; the C-simulation comparison (when
-recorded); and the types per layer. The sections are in :mod:`reports.tuning_sections`, the
-verdict text they share with ``summary.md`` in :mod:`reports.tuning_verdict`, figures in
-:mod:`reports.tuning_plots`, HTML pieces in :mod:`reports.html`; the overflows every part
-shows come from one source, :mod:`reports.tuning_overflows`, so the profiles, the Overflows
-section and ``summary.md`` agree.
+Everything is drawn from the saved record alone (an `emulation.tuning_record.TuningRecord`, or
+the parsed ``tuning.json`` it reads; ``profiles`` and ``csim`` when recorded), so a report is
+regenerated without rerunning the search, and the same record gives the same bytes. The page
+holds, in order: the verdict with the cost against the three baselines; the recommended bits per
+layer; metric against cost for every candidate; weight and activation profiles under hls4ml's
+default and the recommended config (when recorded); the overflows on validation data; the
+C-simulation comparison (when recorded); and the types per layer. The sections are in
+:mod:`reports.tuning_sections`, the verdict text they share with ``summary.md`` in
+:mod:`reports.tuning_verdict`, figures in :mod:`reports.tuning_plots`, HTML pieces in
+:mod:`reports.html`; the overflows every part shows come from one source,
+:mod:`reports.tuning_overflows`, so the profiles, the Overflows section and ``summary.md``
+agree.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from html import unescape
 from pathlib import Path
 from typing import Any
 
-from emulation.errors import ConfigError, DataError
 from emulation.files import atomic_write_text
-from emulation.metrics import Target
+from emulation.tuning_record import TuningRecord
 from reports import html
 from reports.html import Raw
 from reports.tuning_overflows import overflow_rows, overflow_section
@@ -49,7 +48,6 @@ from reports.tuning_verdict import (
 )
 
 __all__ = [
-    "REQUIRED_KEYS",
     "check_tuning",
     "report_files",
     "summary_markdown",
@@ -57,49 +55,19 @@ __all__ = [
     "write_report",
 ]
 
-#: Keys every tuning record has; anything without them is refused by `check_tuning`.
-REQUIRED_KEYS = ("target", "objective", "result", "baselines", "candidates")
-_CANDIDATE_KEYS = ("phase", "metric", "cost", "met")
-
-Data = Mapping[str, Any]
-
 
 # ------------------------------------------------------------------------------- checking
-def check_tuning(data: Any, source: str = "the data") -> Data:
-    """Return ``data`` if it is a tuning record, else raise `DataError` naming what is wrong."""
-    hint = "give the tuning.json that 'aptune tune' writes"
-    if not isinstance(data, Mapping):
-        raise DataError(f"{source} is not a tuning record (a JSON object is expected); {hint}")
-    missing = [k for k in REQUIRED_KEYS if k not in data]
-    if missing:
-        raise DataError(
-            f"{source} is not a tuning record: missing {', '.join(map(repr, missing))}; {hint}"
-        )
-    try:
-        Target.parse(data["target"])
-    except ConfigError as exc:
-        raise DataError(f"{source}: 'target': {exc}; {hint}") from exc
-    result = data["result"]
-    if not isinstance(result, Mapping) or "met" not in result:
-        raise DataError(f"{source}: 'result' must be an object with 'met'; {hint}")
-    if not isinstance(data["baselines"], Mapping):
-        raise DataError(f"{source}: 'baselines' must be an object; {hint}")
-    if not isinstance(data["candidates"], list):
-        raise DataError(f"{source}: 'candidates' must be a list; {hint}")
-    for i, c in enumerate(data["candidates"]):
-        lacking = [k for k in _CANDIDATE_KEYS if not isinstance(c, Mapping) or k not in c]
-        if lacking:
-            raise DataError(
-                f"{source}: candidate {i} lacks {', '.join(map(repr, lacking))}; {hint}"
-            )
-    return data
+def check_tuning(data: Any, source: str = "the data") -> TuningRecord:
+    """The tuning record in ``data`` (a record or parsed ``tuning.json``); `DataError` naming
+    what is wrong otherwise (`emulation.tuning_record.TuningRecord.from_json`)."""
+    return TuningRecord.from_json(data, source)
 
 
 # ---------------------------------------------------------------------------------- output
-def tuning_html(tuning: Data) -> str:
+def tuning_html(tuning: TuningRecord | Any) -> str:
     """The whole report page for the tuning record ``tuning`` (checked first)."""
     tuning = check_tuning(tuning)
-    target = Target.parse(tuning["target"])
+    target = tuning.parsed_target
     sections: list[tuple[str, str, Raw | None]] = [
         ("summary", "Summary", header_section(tuning, target)),
         ("precision", "Precision", precision_section(tuning)),
@@ -115,21 +83,20 @@ def tuning_html(tuning: Data) -> str:
     return html.page(title, [b for _, _, b in present], nav=[(i, t) for i, t, _ in present])
 
 
-def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
+def summary_markdown(tuning: TuningRecord | Any, report_name: str = "report.html") -> str:
     """``summary.md``: the verdict, aptune against the baselines, overflows, C simulation."""
     tuning = check_tuning(tuning)
-    target = Target.parse(tuning["target"])
-    result = tuning["result"]
+    target = tuning.parsed_target
     model = model_name(tuning)
     _, status = status_of(tuning)
     out = [f"# aptune tuning: {model}" if model else "# aptune tuning", ""]
     out += [
-        f"**{status.capitalize()}** ({tuning['target']}). {verdict_headline(tuning, target)}",
+        f"**{status.capitalize()}** ({tuning.target}). {verdict_headline(tuning, target)}",
         "",
     ]
-    if tuning.get("run"):
-        out += [f"Run `{tuning['run']}` (named in the first line of its config too).", ""]
-    if tuning.get("interrupted"):
+    if tuning.run:
+        out += [f"Run `{tuning.run}` (named in the first line of its config too).", ""]
+    if tuning.interrupted:
         out += ["**Interrupted**: the result is the best found before the search was stopped.", ""]
     rows, _ = comparison_rows(tuning, target, markdown=True)
     out += [
@@ -140,24 +107,24 @@ def summary_markdown(tuning: Data, report_name: str = "report.html") -> str:
     for row in rows:
         out.append("| " + " | ".join(_plain(c) for c in row) + " |")
     out.append("")
-    if result.get("met"):
+    if tuning.final.met:
         over = overflow_rows(tuning)
         if over:
             listed = ", ".join(f"{r[0]} {r[3]} ({_plain(r[2])})" for r in over)
             out.append(f"- Overflows on validation data: {listed}.")
         else:
             out.append("- Overflows on validation data: none.")
-    csim = tuning.get("csim")
+    csim = tuning.csim
     if csim:
-        same, n = csim.get("identical", 0), csim.get("n_values", 0)
-        verdict = "agree on every value" if csim.get("agree") else "DIFFER"
+        same, n = csim.identical, csim.n_values
+        verdict = "agree on every value" if csim.agree else "DIFFER"
         out.append(
             f"- C simulation: emulator and C simulation {verdict} ({same:,} of {n:,} output "
             "values bit-identical)."
         )
-    seconds = tuning.get("seconds")
+    seconds = tuning.seconds
     out.append(
-        f"- {len(tuning['candidates'])} candidates evaluated"
+        f"- {len(tuning.candidates)} candidates evaluated"
         + (f" in {seconds:.1f} s." if isinstance(seconds, int | float) else ".")
     )
     out += [f"- Full report: {report_name}", ""]
@@ -172,12 +139,12 @@ def _plain(cell: Any) -> str:
     return text.replace("|", "\\|")
 
 
-def write_report(tuning: Data, folder: str | os.PathLike[str]) -> dict[str, Path]:
+def write_report(tuning: TuningRecord | Any, folder: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``report.html`` and ``summary.md`` into ``folder`` (atomically); return the paths.
 
     Parameters
     ----------
-    tuning : the tuning record (``TuneResult.to_dict()`` or the parsed ``tuning.json``).
+    tuning : the tuning record (a `TuningRecord` or the parsed ``tuning.json``).
     folder : created when missing; existing report files are replaced whole.
     """
     folder = Path(folder)
@@ -186,7 +153,7 @@ def write_report(tuning: Data, folder: str | os.PathLike[str]) -> dict[str, Path
     }
 
 
-def report_files(tuning: Data) -> dict[str, str]:
+def report_files(tuning: TuningRecord | Any) -> dict[str, str]:
     """The report's files by name (``report.html``, ``summary.md``) and their text, for a
     caller that writes them together with other outputs."""
     tuning = check_tuning(tuning)

@@ -11,14 +11,15 @@ overflow, and is listed in the table like the data's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from emulation.fixed import FixedType, Overflow
+from emulation.tuning_record import TuningRecord
 from reports import html
 from reports.html import Raw
 from reports.profile_data import Profile, Row
+from reports.tuning_verdict import validation_count
 
 __all__ = [
     "Overflowed",
@@ -29,7 +30,6 @@ __all__ = [
     "with_recorded_overflows",
 ]
 
-Data = Mapping[str, Any]
 _SATURATING = (Overflow.SAT, Overflow.SAT_SYM)
 
 
@@ -62,25 +62,26 @@ def rounds_into_saturation(row: Row) -> bool:
     return s.highest < t.max + t.lsb and s.lowest > t.min - t.lsb
 
 
-def _weight_rows(tuning: Data) -> list[Row]:
-    data = ((tuning.get("profiles") or {}).get("recommended") or {}).get("weights")
+def _weight_rows(tuning: TuningRecord) -> list[Row]:
+    data = ((tuning.profiles or {}).get("recommended") or {}).get("weights")
     return list(Profile.from_dict(data).rows) if data else []
 
 
-def overflowed(tuning: Data) -> tuple[list[Overflowed], list[str]]:
+def overflowed(tuning: TuningRecord) -> tuple[list[Overflowed], list[str]]:
     """The recommended config's overflows, in execution order, and notes on weights that only
     saturate by rounding. Empty when no config met the target."""
-    result = tuning["result"]
-    if not result.get("met"):
+    result = tuning.final
+    if not result.met:
         return [], []
+    recorded = result.overflows or {}
     out = [
-        Overflowed(point, int(o["count"]), int(o.get("total", 0)), float(o.get("max_abs", 0)))
-        for point, o in (result.get("overflows") or {}).items()
-        if o.get("count")
+        Overflowed(point, int(o.count), int(o.total), float(o.max_abs))
+        for point, o in recorded.items()
+        if o.count
     ]
     notes = []
     for row in _weight_rows(tuning):
-        if not row.overflowed or _weight_point(row) in (result.get("overflows") or {}):
+        if not row.overflowed or _weight_point(row) in recorded:
             continue
         peak = row.peak if row.peak is not None else max(-row.summary.lowest, row.summary.highest)
         if rounds_into_saturation(row):
@@ -95,7 +96,7 @@ def overflowed(tuning: Data) -> tuple[list[Overflowed], list[str]]:
     return out, notes
 
 
-def with_recorded_overflows(profile: Profile, tuning: Data, recommended: bool) -> Profile:
+def with_recorded_overflows(profile: Profile, tuning: TuningRecord, recommended: bool) -> Profile:
     """``profile`` with its overflow marks from the report's one source: for the recommended
     config the validation counts of `overflowed`; for any config, weights that only saturate
     by rounding are not marked."""
@@ -133,11 +134,10 @@ def with_recorded_overflows(profile: Profile, tuning: Data, recommended: bool) -
     return replace(profile, rows=tuple(rows), other_overflows=other)
 
 
-def overflow_rows(tuning: Data) -> list[list[Any]]:
+def overflow_rows(tuning: TuningRecord) -> list[list[Any]]:
     """One table row per overflowed point: point, type, mode, count, share, largest values."""
-    result = tuning["result"]
-    types = dict(result.get("types") or {})
-    ranges = (tuning.get("ranges") or {}).get("max_abs") or {}
+    types = dict(tuning.final.types or {})
+    ranges = tuning.ranges.max_abs
     rows = []
     for o in overflowed(tuning)[0]:
         text = types.get(o.point)
@@ -163,10 +163,10 @@ def overflow_rows(tuning: Data) -> list[list[Any]]:
     return rows
 
 
-def overflow_section(tuning: Data) -> Raw:
+def overflow_section(tuning: TuningRecord) -> Raw:
     """The Overflows section: the table of `overflow_rows`, or one line saying none did."""
-    n_val = (tuning.get("split") or {}).get("validation", "?")
-    if not tuning["result"].get("met"):
+    n_val = validation_count(tuning)
+    if not tuning.final.met:
         return html.section("overflows", "Overflows", "Not measured: no candidate met the target.")
     rows = overflow_rows(tuning)
     notes = overflowed(tuning)[1]

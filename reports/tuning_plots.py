@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from emulation.metrics import Target
+from emulation.tuning_record import BASELINES, CandidateRecord, Measured, TuningRecord
 from reports.plot_labels import BASELINE_COLOR as _BASELINE_COLOR
 from reports.plot_labels import RESULT_COLOR as _RESULT_COLOR
 from reports.plot_labels import place_labels
@@ -46,16 +47,6 @@ __all__ = [
     "plot_tradeoff",
     "refusal_reason",
 ]
-
-Data = Mapping[str, Any]
-
-#: The baselines of tuning.json, in the order they are shown, with their display names.
-BASELINES = {
-    "hls4ml_default": "hls4ml default",
-    "cheapest_uniform": "cheapest uniform",
-    "range_rule": "range rule",
-}
-
 
 PHASE_COLORS = {
     "start": "#d53f8c",
@@ -114,22 +105,21 @@ def _y_window(values: Sequence[float], target: Target) -> tuple[float, float] | 
     return low, top
 
 
-def _marked_points(tuning: Data) -> list[tuple[str, str, float, float]]:
+def _marked_points(tuning: TuningRecord) -> list[tuple[str, str, float, float]]:
     """``(key, label, cost, metric)`` of the baselines that exist and of the result."""
     out = []
-    baselines = tuning.get("baselines") or {}
     for key, name in BASELINES.items():
-        entry = baselines.get(key)
+        entry = tuning.baselines.get(key)
         if entry:
-            out.append((key, entry.get("name") or name, entry["objective"], _cal(entry)))
-    result = tuning.get("result") or {}
-    if result.get("met") and "objective" in result:
-        out.append(("result", "aptune (recommended)", result["objective"], _cal(result)))
+            out.append((key, entry.name or name, entry.objective, _cal(entry)))
+    result = tuning.final
+    if result.met and result.objective is not None:
+        out.append(("result", "aptune (recommended)", result.objective, _cal(result)))
     return out
 
 
-def _cal(entry: Data) -> float:
-    return float(entry.get("metric_calibration", float("nan")))
+def _cal(entry: Measured) -> float:
+    return float("nan") if entry.metric_calibration is None else float(entry.metric_calibration)
 
 
 def _short_baseline(key: str, name: str) -> str:
@@ -138,7 +128,7 @@ def _short_baseline(key: str, name: str) -> str:
     return name
 
 
-def plot_tradeoff(tuning: Data) -> Figure:
+def plot_tradeoff(tuning: TuningRecord | Any) -> Figure:
     """Metric (calibration data) against cost for every candidate, baselines and the result.
 
     One scatter collection per phase (``gid`` ``"candidates:<phase>"``), together one point per
@@ -146,10 +136,11 @@ def plot_tradeoff(tuning: Data) -> Figure:
     downward triangles. Baselines have ``gid`` ``"baseline:<key>"``, the result ``"result"``,
     the target line ``"target"``.
     """
-    target = Target.parse(tuning.get("target"))
-    candidates = list(tuning.get("candidates") or [])
+    tuning = TuningRecord.from_json(tuning)
+    target = tuning.parsed_target
+    candidates = tuning.candidates
     marked = _marked_points(tuning)
-    objective = str(tuning.get("objective", "cost"))
+    objective = tuning.objective
     fig = Figure(figsize=(11.0, 6.4), layout="constrained")
     ax = fig.add_subplot()
     fig.suptitle(
@@ -159,19 +150,19 @@ def plot_tradeoff(tuning: Data) -> Figure:
         x=0.01,
         ha="left",
     )
-    split = tuning.get("split") or {}
-    n_refused = sum(bool(c.get("refused")) for c in candidates)
-    result = tuning.get("result") or {}
+    calibration = "?" if tuning.split.calibration is None else tuning.split.calibration
+    n_refused = sum(bool(c.refused) for c in candidates)
+    result = tuning.final
     ax.set_title(
         f"{len(candidates)} candidates; {target.metric} measured on the "
-        f"{split.get('calibration', '?')} calibration samples the search used"
+        f"{calibration} calibration samples the search used"
         + (f"; {n_refused} met the metric but were refused" if n_refused else "")
-        + ("" if result.get("met") or not result.get("reason") else f"\n{result['reason']}"),
+        + ("" if result.met or not result.reason else f"\n{result.reason}"),
         fontsize=9.5,
         color="#4a5568",
         loc="left",
     )
-    metrics = [float(c["metric"]) for c in candidates] + [m for *_, m in marked]
+    metrics = [float(c.metric) for c in candidates] + [m for *_, m in marked]
     finite = [m for m in metrics if not math.isnan(m)]
     window = _y_window(finite, target)
     floor = window[0] if window else None
@@ -185,13 +176,13 @@ def plot_tradeoff(tuning: Data) -> Figure:
 
     # Candidates: one collection per phase and marker, hollow when they miss the target, a
     # cross when they met the metric but were refused (a hollow circle would say "missed").
-    phases = list(dict.fromkeys(c["phase"] for c in candidates))
+    phases = list(dict.fromkeys(c.phase for c in candidates))
     for phase in phases:
-        group = [c for c in candidates if c["phase"] == phase]
-        x = np.array([float(c["cost"]) for c in group])
-        y, below = shown(np.array([float(c["metric"]) for c in group]))
-        met = np.array([bool(c["met"]) for c in group])
-        refused = np.array([bool(c.get("refused")) for c in group])
+        group = [c for c in candidates if c.phase == phase]
+        x = np.array([float(c.cost) for c in group])
+        y, below = shown(np.array([float(c.metric) for c in group]))
+        met = np.array([bool(c.met) for c in group])
+        refused = np.array([bool(c.refused) for c in group])
         colour = PHASE_COLORS.get(phase, _OTHER_PHASE)
         for marker, keep in (("o", ~below & ~refused), ("x", ~below & refused), ("v", below)):
             if not keep.any():
@@ -251,7 +242,7 @@ def plot_tradeoff(tuning: Data) -> Figure:
         text = ("aptune" if is_result else _short_baseline(key, name)) + "\n"
         text += _metric_text(metric, target) + (" (below the axis)" if clipped else "")
         labels.append((cost, y, text, is_result, key))
-    costs = [float(c["cost"]) for c in candidates] + [c for _, _, c, _ in marked]
+    costs = [float(c.cost) for c in candidates] + [c for _, _, c, _ in marked]
     positive = [c for c in costs if c > 0]
     if positive and max(positive) / min(positive) > 5:
         ax.set_xscale("log")
@@ -288,9 +279,9 @@ def _log_metric(target: Target, values: Sequence[float]) -> bool:
     return max(shown) / min(shown) > 10
 
 
-def refusal_reason(candidates: Sequence[Data]) -> tuple[int, str]:
+def refusal_reason(candidates: Sequence[CandidateRecord]) -> tuple[int, str]:
     """How many candidates were refused, and the most common reason (shortened)."""
-    reasons = [str(c["refused"]) for c in candidates if c.get("refused")]
+    reasons = [str(c.refused) for c in candidates if c.refused]
     if not reasons:
         return 0, ""
     top = Counter(reasons).most_common(1)[0][0]
@@ -309,7 +300,11 @@ def _any_below(values: Iterable[float], floor: float) -> bool:
 
 
 def _tradeoff_legend(
-    fig: Figure, tuning: Data, phases: Sequence[str], marked: Sequence[tuple], clipped: bool
+    fig: Figure,
+    tuning: TuningRecord,
+    phases: Sequence[str],
+    marked: Sequence[tuple],
+    clipped: bool,
 ) -> None:
     handles: list[tuple[Any, str]] = [
         (
@@ -325,7 +320,7 @@ def _tradeoff_legend(
             "hollow: misses it",
         ),
     ]
-    n_refused, reason = refusal_reason(tuning.get("candidates") or [])
+    n_refused, reason = refusal_reason(tuning.candidates)
     if n_refused:
         handles.append(
             (
@@ -341,7 +336,7 @@ def _tradeoff_legend(
             )
         )
     handles.append(
-        (Line2D([], [], color=_RESULT_COLOR, linestyle="--"), f"target: {tuning.get('target')}")
+        (Line2D([], [], color=_RESULT_COLOR, linestyle="--"), f"target: {tuning.target}")
     )
     for key, _name, _, _ in marked:
         if key == "result":

@@ -9,7 +9,7 @@ plain data of ``tuning.json`` alone, with the object API, never modifying its in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -18,10 +18,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from emulation.fixed import FixedType
+from emulation.tuning_record import TuningRecord
 
 __all__ = ["GID_BITS", "KINDS", "layer_order", "plot_precision"]
-
-Data = Mapping[str, Any]
 
 #: The types the precision chart draws, with their row labels.
 KINDS = {"weight_t": "weights", "accum_t": "accumulator", "result_t": "result"}
@@ -36,18 +35,19 @@ GID_BITS = "bits"  # prefix: "bits:<layer>.<type>:<sign|integer|fraction>"
 
 
 # ---------------------------------------------------------------------------- plain data
-def layer_order(tuning: Data) -> list[str]:
+def layer_order(tuning: TuningRecord | Any) -> list[str]:
     """Layer names in execution order, as far as the record tells it.
 
     ``ranges`` and ``overflows`` are written in execution order; ``types`` is sorted by name, so
     its layers only fill in the ones missing from the others.
     """
-    result = tuning.get("result") or {}
+    tuning = TuningRecord.from_json(tuning)
+    result = tuning.final
     sources: list[Iterable[str]] = [
-        (tuning.get("ranges") or {}).get("max_abs") or {},
-        result.get("overflows") or {},
-        [lay["layer"] for lay in (result.get("cost") or {}).get("layers") or []],
-        sorted(result.get("types") or result.get("best_types") or {}),
+        tuning.ranges.max_abs,
+        result.overflows or {},
+        [lay.layer for lay in (result.cost.layers if result.cost else ())],
+        sorted(result.shown_types),
     ]
     order: list[str] = []
     for names in sources:
@@ -58,15 +58,10 @@ def layer_order(tuning: Data) -> list[str]:
     return order
 
 
-def _types_of(tuning: Data) -> dict[str, str]:
-    result = tuning.get("result") or {}
-    return dict(result.get("types") or result.get("best_types") or {})
-
-
 # -------------------------------------------------------------------------- precision chart
-def _bar_rows(tuning: Data) -> list[tuple[str, str, FixedType]]:
+def _bar_rows(tuning: TuningRecord) -> list[tuple[str, str, FixedType]]:
     """``(layer, type name, type)`` per bar, layers in execution order, kinds in `KINDS` order."""
-    types = _types_of(tuning)
+    types = tuning.final.shown_types
     rows = []
     for layer in layer_order(tuning):
         for kind in KINDS:
@@ -101,14 +96,15 @@ def _short(t: FixedType) -> str:
     return f"{sign}<{t.width},{t.integer}{',' + modes[0] if modes else '>'}"
 
 
-def plot_precision(tuning: Data) -> Figure:
+def plot_precision(tuning: TuningRecord | Any) -> Figure:
     """Bits of the recommended weights, accumulators and results per layer.
 
-    One bar per (layer, kind) present in ``tuning["result"]["types"]`` (``best_types`` when the
+    One bar per (layer, kind) present in ``tuning.final.types`` (``best_types`` when the
     target was not met); every bar segment has ``gid`` ``"bits:<layer>.<type>:<part>"``.
     """
+    tuning = TuningRecord.from_json(tuning)
     rows = _bar_rows(tuning)
-    met = (tuning.get("result") or {}).get("met", False)
+    met = tuning.final.met
     n = len(rows)
     fig = Figure(figsize=(11.0, 2.3 + 0.34 * max(n, 1)), layout="constrained")
     ax = fig.add_subplot()

@@ -6,10 +6,10 @@ puts them in order on the page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from emulation.metrics import Target
+from emulation.tuning_record import TuningRecord
 from reports import html
 from reports.html import Raw
 from reports.tuning_overflows import with_recorded_overflows
@@ -26,6 +26,7 @@ from reports.tuning_verdict import (
     model_name,
     objective_name,
     status_of,
+    validation_count,
     verdict_headline,
 )
 
@@ -38,35 +39,30 @@ __all__ = [
     "types_section",
 ]
 
-Data = Mapping[str, Any]
-
 
 # ----------------------------------------------------------------------------- sections
-def header_section(tuning: Data, target: Target) -> Raw:
+def header_section(tuning: TuningRecord, target: Target) -> Raw:
     cls, status = status_of(tuning)
-    result = tuning["result"]
+    result = tuning.final
     model = model_name(tuning)
     title = f"Tuning report: {model}" if model else "Tuning report"
-    split = tuning.get("split") or {}
+    split = tuning.split
     facts = [
-        ("target", tuning["target"]),
+        ("target", tuning.target),
         ("objective", f"minimise {objective_name(tuning)}"),
     ]
-    if result.get("met"):
+    if result.met:
         facts += [
-            (f"{target.metric}, validation", metric_text(result.get("metric_validation"), target)),
-            (
-                f"{target.metric}, calibration",
-                metric_text(result.get("metric_calibration"), target),
-            ),
-            (objective_name(tuning), count_text(result.get("objective"))),
+            (f"{target.metric}, validation", metric_text(result.metric_validation, target)),
+            (f"{target.metric}, calibration", metric_text(result.metric_calibration, target)),
+            (objective_name(tuning), count_text(result.objective)),
         ]
     else:
-        facts.append((f"best {target.metric} seen", metric_text(result.get("best_metric"), target)))
-    accuracy = (tuning.get("float_reference") or {}).get("accuracy")
+        facts.append((f"best {target.metric} seen", metric_text(result.best_metric, target)))
+    accuracy = tuning.float_reference.accuracy
     if not is_missing(accuracy):
         facts.append(("float accuracy", html.percent(accuracy)))
-    facts.append(("candidates", f"{len(tuning['candidates'])}"))
+    facts.append(("candidates", f"{len(tuning.candidates)}"))
     fact_html = "".join(
         f"<div class='fact'><div class='label'>{html.escape(k)}</div>"
         f"<div class='value'>{html.escape(v)}</div></div>"
@@ -86,21 +82,21 @@ def header_section(tuning: Data, target: Target) -> Raw:
     ]
     table = html.table(header, rows, numeric=(1, 2, 4, 5, 6, 7), row_classes=classes)
     notes = []
-    if tuning.get("interrupted"):
+    if tuning.interrupted:
         notes.append(
             "<p><span class='badge warn'>interrupted</span> The search was stopped early: the "
             "result is the best found so far and some baselines may be missing.</p>"
         )
-    seconds = tuning.get("seconds")
+    seconds = tuning.seconds
     timing = (
-        f" in {seconds:.1f} s ({tuning.get('evaluations_per_second', 0):.1f} per second)"
+        f" in {seconds:.1f} s ({tuning.evaluations_per_second:.1f} per second)"
         if isinstance(seconds, int | float)
         else ""
     )
     split_text = (
-        f"Searched on {split.get('calibration', '?')} calibration samples, checked on "
-        f"{split.get('validation', '?')} held-out validation samples (split seed "
-        f"{split.get('seed', '?')}); {len(tuning['candidates'])} candidates evaluated{timing}. "
+        f"Searched on {_or_unknown(split.calibration)} calibration samples, checked on "
+        f"{validation_count(tuning)} held-out validation samples (split seed "
+        f"{_or_unknown(split.seed)}); {len(tuning.candidates)} candidates evaluated{timing}. "
         "Cost is per inference (BOPs, EBOPs) or an estimate for sizing (DSP, LUT), not a "
         "synthesis result."
     )
@@ -115,13 +111,12 @@ def header_section(tuning: Data, target: Target) -> Raw:
     )
 
 
-def _types(tuning: Data) -> dict[str, str]:
-    result = tuning["result"]
-    return dict(result.get("types") or result.get("best_types") or {})
+def _or_unknown(x: int | None) -> int | str:
+    return "?" if x is None else x
 
 
-def precision_section(tuning: Data) -> Raw:
-    if not _types(tuning):
+def precision_section(tuning: TuningRecord) -> Raw:
+    if not tuning.final.shown_types:
         return html.section("precision", "Precision per layer", "No types were recorded.")
     return html.section(
         "precision",
@@ -137,18 +132,18 @@ def precision_section(tuning: Data) -> Raw:
     )
 
 
-def _cost_table(tuning: Data) -> Raw | None:
-    layers = ((tuning["result"].get("cost") or {}).get("layers")) or []
+def _cost_table(tuning: TuningRecord) -> Raw | None:
+    layers = tuning.final.cost.layers if tuning.final.cost else ()
     if not layers:
         return None
     rows = [
         [
-            lay["layer"],
-            count_text(lay["multiplications"]),
-            count_text(lay["bops"]),
-            count_text(lay["ebops"]),
-            count_text(lay["dsp"]),
-            count_text(lay["lut"]),
+            lay.layer,
+            count_text(lay.multiplications),
+            count_text(lay.bops),
+            count_text(lay.ebops),
+            count_text(lay.dsp),
+            count_text(lay.lut),
         ]
         for lay in layers
     ]
@@ -162,7 +157,7 @@ def _cost_table(tuning: Data) -> Raw | None:
     )
 
 
-def tradeoff_section(tuning: Data) -> Raw:
+def tradeoff_section(tuning: TuningRecord) -> Raw:
     return html.section(
         "tradeoff",
         "Metric against cost",
@@ -179,8 +174,8 @@ def tradeoff_section(tuning: Data) -> Raw:
     )
 
 
-def profiles_section(tuning: Data) -> Raw | None:
-    profiles = tuning.get("profiles")
+def profiles_section(tuning: TuningRecord) -> Raw | None:
+    profiles = tuning.profiles
     if not profiles:
         return None
     from reports.profile_data import Profile
@@ -220,13 +215,14 @@ def _share_x(figures: list[Any]) -> None:
         ax.set_xlim(lo, hi)
 
 
-def csim_section(tuning: Data, target: Target) -> Raw | None:
-    data = tuning.get("csim")
-    if not data:
+def csim_section(tuning: TuningRecord, target: Target) -> Raw | None:
+    if tuning.csim is None:
         return None
     from reports.comparison import plot_comparison
 
-    agree = data.get("agree")
+    # the comparison's own record, as `aptune csim` writes it and reports.comparison reads it
+    data = tuning.csim.comparison
+    agree = tuning.csim.agree
     badge = (
         "<span class='badge good'>emulator and C simulation agree on every value</span>"
         if agree
@@ -243,7 +239,7 @@ def csim_section(tuning: Data, target: Target) -> Raw | None:
         ref = "(reference)" if key != "accuracy" else _pct_or_dash(data.get("float_accuracy"))
         rows.append([label, ref, fmt(emu.get(key)), fmt(sim.get(key))])
     table = html.table(["", "float Keras", "emulator", "C simulation"], rows, numeric=(1, 2, 3))
-    n, same = data.get("n_values", 0), data.get("identical", 0)
+    n, same = tuning.csim.n_values, tuning.csim.identical
     lines = [
         f"{same:,} of {n:,} output values bit-identical over {data.get('n_samples', '?')} samples"
         + (
@@ -275,8 +271,8 @@ def _num_or_dash(x: Any) -> str:
 _TYPE_COLUMNS = ("weight_t", "bias_t", "accum_t", "result_t")
 
 
-def types_section(tuning: Data) -> Raw:
-    types = _types(tuning)
+def types_section(tuning: TuningRecord) -> Raw:
+    types = tuning.final.shown_types
     if not types:
         return html.section("types", "Types per layer", "No types were recorded.")
     per_layer: dict[str, dict[str, str]] = {}
@@ -293,7 +289,7 @@ def types_section(tuning: Data) -> Raw:
     header = ["layer"] + [c.removesuffix("_t") if c in _TYPE_COLUMNS else c for c in columns]
     what = (
         "The recommended config's types"
-        if tuning["result"].get("met")
+        if tuning.final.met
         else "The best candidate's types (it does NOT meet the target)"
     )
     return html.section(

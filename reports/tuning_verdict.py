@@ -5,16 +5,13 @@ aptune's cost against the three baselines, shared by the HTML page and ``summary
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from emulation.metrics import Target
+from emulation.tuning_record import BASELINES, CostFigures, Measured, TuningRecord
 from reports import html
 from reports.html import Raw
-from reports.tuning_plots import (
-    BASELINES,
-)
 
 __all__ = [
     "comparison_rows",
@@ -24,10 +21,9 @@ __all__ = [
     "model_name",
     "objective_name",
     "status_of",
+    "validation_count",
     "verdict_headline",
 ]
-
-Data = Mapping[str, Any]
 
 
 # -------------------------------------------------------------------------------- numbers
@@ -61,52 +57,55 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{r:.2f}x ({r:.1f}x dearer)"
 
 
-def model_name(tuning: Data) -> str | None:
-    model = tuning.get("model")
-    if isinstance(model, Mapping):
-        model = model.get("name") or model.get("path")
-    return None if model in (None, "") else Path(str(model)).name or str(model)
+def model_name(tuning: TuningRecord) -> str | None:
+    model = tuning.model
+    return None if not model else Path(model).name or model
 
 
 # ---------------------------------------------------------------------------------- verdict
-def status_of(tuning: Data) -> tuple[str, str]:
+def status_of(tuning: TuningRecord) -> tuple[str, str]:
     """(css class, text) of the verdict badge."""
-    result = tuning["result"]
-    if not result.get("met"):
+    result = tuning.final
+    if not result.met:
         return "bad", "target not met"
-    if result.get("met_validation") is False:
+    if result.met_validation is False:
         return "warn", "met on calibration data, missed on validation data"
     return "good", "target met"
 
 
-def objective_name(tuning: Data) -> str:
+def objective_name(tuning: TuningRecord) -> str:
     names = {"luteq": "LUT-equivalents", "bops": "BOPs", "ebops": "EBOPs", "dsp": "DSP"}
-    return (names | {"lut": "LUT"}).get(str(tuning["objective"]), str(tuning["objective"]))
+    return (names | {"lut": "LUT"}).get(str(tuning.objective), str(tuning.objective))
 
 
-def verdict_headline(tuning: Data, target: Target) -> str:
-    result = tuning["result"]
-    n_val = (tuning.get("split") or {}).get("validation", "?")
-    if not result.get("met"):
-        reason = result.get("reason") or (
-            f"the best {target.metric} seen was {metric_text(result.get('best_metric'), target)}"
+def validation_count(tuning: TuningRecord) -> int | str:
+    """Held-out samples of the split ("?" when the record does not say)."""
+    n = tuning.split.validation
+    return "?" if n is None else n
+
+
+def verdict_headline(tuning: TuningRecord, target: Target) -> str:
+    result = tuning.final
+    if not result.met:
+        reason = result.reason or (
+            f"the best {target.metric} seen was {metric_text(result.best_metric, target)}"
         )
-        return f"No config met {tuning['target']}: {reason}."
-    cost = f"{count_text(result['objective'])} {objective_name(tuning)}"
+        return f"No config met {tuning.target}: {reason}."
+    cost = f"{count_text(result.objective)} {objective_name(tuning)}"
     text = (
-        f"{target.title} {metric_text(result.get('metric_validation'), target)} on "
-        f"{n_val} held-out samples at {cost}"
+        f"{target.title} {metric_text(result.metric_validation, target)} on "
+        f"{validation_count(tuning)} held-out samples at {cost}"
     )
     parts = []
     for key, name in BASELINES.items():
-        entry = tuning["baselines"].get(key)
-        if entry and entry.get("objective"):
-            r = result["objective"] / entry["objective"]
+        entry = tuning.baselines.get(key)
+        if entry and entry.objective:
+            r = result.objective / entry.objective
             how = f"{1 / r:.1f}x cheaper than" if r < 1 else f"{r:.1f}x the cost of"
             parts.append(f"{how} {name}")
     text += (": " + ", ".join(parts) if parts else "") + "."
     # met with a caveat (e.g. missed on validation data): the tuner's own words say which
-    return text + (f" {str(result['reason']).rstrip('.')}." if result.get("reason") else "")
+    return text + (f" {result.reason.rstrip('.')}." if result.reason else "")
 
 
 def _detail(label: str, name: str) -> str:
@@ -123,26 +122,26 @@ def _detail(label: str, name: str) -> str:
 
 
 def comparison_rows(
-    tuning: Data, target: Target, *, markdown: bool = False
+    tuning: TuningRecord, target: Target, *, markdown: bool = False
 ) -> tuple[list[list[Any]], list[str]]:
     """Rows of aptune and the baselines: name, metrics, met, costs, ratio; and row classes."""
-    result = tuning["result"]
-    ours = result.get("objective") if result.get("met") else None
+    result = tuning.final
+    ours = result.objective if result.met else None
     rows, classes = [], []
-    entries: list[tuple[str, str, Data | None]] = []
-    if result.get("met"):
+    entries: list[tuple[str, str, Measured | None]] = []
+    if result.met:
         entries.append(("aptune (recommended)", "ours", result))
     for key, name in BASELINES.items():
-        if key in tuning["baselines"]:
-            entries.append((name, "", tuning["baselines"][key]))
+        if key in tuning.baselines:
+            entries.append((name, "", tuning.baselines[key]))
     for label, cls, entry in entries:
         if entry is None:
             rows.append([label, "no config met the target", "", "", "", "", "", "", ""])
             classes.append("muted")
             continue
-        cost = entry.get("cost") or {}
-        met = bool(entry.get("met_validation"))
-        detail = _detail(label, str(entry.get("name", "")))
+        cost = entry.cost or CostFigures()
+        met = bool(entry.met_validation)
+        detail = _detail(label, entry.name or "")
         if markdown:
             name: Any = f"{label} ({detail})" if detail else label
             met_cell: Any = "yes" if met else "no"
@@ -157,14 +156,14 @@ def comparison_rows(
         rows.append(
             [
                 name,
-                metric_text(entry.get("metric_calibration"), target),
-                metric_text(entry.get("metric_validation"), target),
+                metric_text(entry.metric_calibration, target),
+                metric_text(entry.metric_validation, target),
                 met_cell,
-                count_text(cost.get("bops")),
-                count_text(cost.get("ebops")),
-                count_text(cost.get("dsp")),
-                count_text(cost.get("lut")),
-                "-" if cls == "ours" or ours is None else _ratio(ours, entry.get("objective")),
+                count_text(cost.bops),
+                count_text(cost.ebops),
+                count_text(cost.dsp),
+                count_text(cost.lut),
+                "-" if cls == "ours" or ours is None else _ratio(ours, entry.objective),
             ]
         )
         classes.append(cls)

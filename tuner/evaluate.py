@@ -383,12 +383,12 @@ class Evaluator:
         graphs = [self.graph(c) for c in new]
         judged = self._emulate(graphs, self.ref, True) if new else []
         for c, g, (m, overflow, seconds) in zip(new, graphs, judged, strict=True):
-            cost, tiebreak = self._key(g)
+            cost, secondary_cost = self._key(g)
             score = -math.inf if math.isnan(m) else m if self.target.higher_is_better else -m
             met = self.target.met(m)
             refusal = (self.flaw(c, g) or overflow) if met else None
             self._judged[c] = Evaluation(
-                c, m, score, cost, tiebreak, met and refusal is None, phase, refusal, seconds
+                c, m, score, cost, secondary_cost, met and refusal is None, phase, refusal, seconds
             )
         out = [replace(self._judged[c], phase=phase) for c in candidates]
         if self.on_evaluation is not None:

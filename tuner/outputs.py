@@ -10,7 +10,7 @@ from pathlib import Path
 
 from emulation.config import KerasModelRef, dump_config
 from emulation.files import FileSet, atomic_write_text
-from tuner.tune import TuneResult
+from emulation.tuning_record import TuningRecord
 
 __all__ = [
     "keras3_copy_path",
@@ -86,18 +86,22 @@ def run_of(config_path: Path) -> str | None:
 RUN_HEADER = "# aptune run "
 
 
-def tuning_json_text(result: TuneResult) -> str:
-    return json.dumps(result.to_dict(), indent=1, default=str, allow_nan=True) + "\n"
+def tuning_json_text(result: TuningRecord) -> str:
+    return json.dumps(result.to_json(), indent=1, default=str, allow_nan=True) + "\n"
 
 
-def write_tuning_json(result: TuneResult, folder: Path) -> Path:
+def write_tuning_json(result: TuningRecord, folder: Path) -> Path:
     """``folder/tuning.json`` on its own (``aptune report`` re-reads it)."""
     return atomic_write_text(folder / "tuning.json", tuning_json_text(result))
 
 
+def _or_nan(x: float | None) -> float:
+    return float("nan") if x is None else x
+
+
 def stage_outputs(
     files: FileSet,
-    result: TuneResult,
+    result: TuningRecord,
     model_path: Path,
     output: Path,
     *,
@@ -123,8 +127,8 @@ def stage_outputs(
                 paths["model"] = files.write_with(copy, model.save)
             settings = project_settings(model_path, output, copy, backend)
         header = (
-            f"{RUN_HEADER}{result.run}: {result.target}, {result.result.get('source')}, "
-            f"validation {result.result.get('metric_validation', float('nan')):.4f}\n"
+            f"{RUN_HEADER}{result.run}: {result.target}, {result.final.source}, "
+            f"validation {_or_nan(result.final.metric_validation):.4f}\n"
         )
         paths["config"] = files.write_text(
             output, header + dump_config(result.config, project=settings)

@@ -1,8 +1,8 @@
 """Extra data for the tuning report that only the model and the inputs can give.
 
-`add_profiles` records the weight and activation profiles (``reports.profiling``) under
-hls4ml's default config and under the recommended one, so the report can show both from the
-saved ``tuning.json`` alone.
+`profiles_before_after` computes the weight and activation profiles under hls4ml's default
+config and under the recommended one; the tuning record keeps them, so the report can show
+both from the saved ``tuning.json`` alone.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 
 from emulation.config import default_config as hls4ml_default_config
 from emulation.errors import ConfigError
-from reports.profiling import activations_profile, weights_profile
+from tuner.numerical_profile import activations_profile, weights_profile
 
-__all__ = ["MAX_PROFILE_SAMPLES", "add_profiles"]
+__all__ = ["MAX_PROFILE_SAMPLES", "profiles_before_after"]
 
 #: Samples the activation profiles are computed on (a seeded subset when there are more).
 MAX_PROFILE_SAMPLES = 300
@@ -41,23 +41,23 @@ def _profiles(model: Any, x: np.ndarray, config: Mapping, backend: str = "Vivado
         }
 
 
-def add_profiles(
-    result_dict: dict,
+def profiles_before_after(
     model: Any,
     x: np.ndarray,
+    config: Mapping | None,
     default_config: Mapping | None = None,
     *,
     samples: int = MAX_PROFILE_SAMPLES,
     seed: int = 0,
     backend: str = "Vivado",
 ) -> dict:
-    """Store the profiles before and after tuning in ``result_dict["profiles"]``.
+    """The profiles before and after tuning, for `TuningRecord.profiles`.
 
     Parameters
     ----------
-    result_dict : the tuning record (``TuneResult.to_dict()``); changed in place and returned.
     model : the Keras model that was tuned.
     x : input samples; at most ``samples`` of them (a seeded subset) are profiled.
+    config : the recommended config; None or empty when the target was not met.
     default_config : hls4ml's default config; None computes it (`emulation.config.default_config`).
     samples, seed : size and seed of the subset.
     backend : hls4ml's backend the configs are converted for.
@@ -65,16 +65,14 @@ def add_profiles(
     Returns
     -------
     dict
-        ``result_dict``, with ``"profiles": {"default": {"weights", "activations"},
-        "recommended": {...}}`` (``Profile.to_dict()`` each); ``"recommended"`` is left out
-        when the target was not met (the record has no config).
+        ``{"default": {"weights", "activations"}, "recommended": {...}}`` (``Profile.to_dict()``
+        each); ``"recommended"`` is left out when there is no config.
     """
     if samples < 1:
         raise ConfigError(f"samples must be at least 1; got {samples}")
     xs = _subset(x, samples, seed)
     cfg = default_config if default_config is not None else hls4ml_default_config(model)
     profiles = {"default": _profiles(model, xs, cfg, backend)}
-    if result_dict.get("config"):
-        profiles["recommended"] = _profiles(model, xs, result_dict["config"], backend)
-    result_dict["profiles"] = profiles
-    return result_dict
+    if config:
+        profiles["recommended"] = _profiles(model, xs, config, backend)
+    return profiles

@@ -47,7 +47,7 @@ class Evaluation:
     metric: float
     score: float  # the metric signed so that higher is better
     cost: float
-    tiebreak: float
+    secondary_cost: float  # the tie-break after the objective (e.g. LUTs)
     met: bool
     phase: str
     # why a candidate that meets the metric is still refused (None if it is not): a finding of
@@ -56,14 +56,14 @@ class Evaluation:
     seconds: float = 0.0  # the emulator's CPU time on the calibration data
 
     @property
-    def flaw(self) -> str:
+    def refused(self) -> str:
         """The refusal as text ("" when the candidate is not refused)."""
         return str(self.refusal) if self.refusal is not None else ""
 
     @property
     def key(self) -> tuple[float, float]:
         """Sort key: the objective first, then the secondary cost (e.g. LUTs)."""
-        return (self.cost, self.tiebreak)
+        return (self.cost, self.secondary_cost)
 
 
 Evaluate = Callable[[Sequence[Candidate], str], list[Evaluation]]

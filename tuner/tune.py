@@ -14,13 +14,23 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from emulation.errors import ConfigError
 from emulation.metrics import Target
+from emulation.tuning_record import (
+    CandidateRecord,
+    CheckSummary,
+    Final,
+    FloatReference,
+    Measured,
+    RecordedRanges,
+    Split,
+    TuningRecord,
+)
 from tuner.baselines import cheapest_uniform, range_rule, range_rule_fractional
 from tuner.cost import OBJECTIVES
 from tuner.job import TuningJob
@@ -67,36 +77,11 @@ class TuneOptions:
     backend: str = "Vivado"
 
 
-@dataclass
-class TuneResult:
-    """Plain data of a tuning run (the content of tuning.json)."""
-
-    config: dict
-    target: str
-    search_target: str
-    objective: str
-    split: dict
-    float_reference: dict
-    ranges: dict
-    result: dict
-    baselines: dict
-    candidates: list[dict]
-    interrupted: bool
-    seconds: float
-    evaluations_per_second: float
-    csim: dict | None = None
-    profiles: dict | None = None
-    model: str = ""
-    timed_out: bool = False
-    judged: int = 0  # distinct candidates judged in all (the progress count): range rule too
-    run: str = ""  # the run's name, also in the first line of the config it wrote
-    config_left: str = ""  # an earlier run's config left at -o when this run wrote none
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+#: What `tune` returns: the typed content of tuning.json (`emulation.tuning_record`).
+TuneResult = TuningRecord
 
 
-def _check(job: TuningJob, config: Mapping) -> dict:
+def _check(job: TuningJob, config: Mapping) -> CheckSummary:
     """`aptune check` on the written config with the validation data: counts and every
     finding above a note. The agreement finding uses the tuning target when that is an
     agreement (another metric was what the user asked for)."""
@@ -115,23 +100,21 @@ def _check(job: TuningJob, config: Mapping) -> dict:
             agreement=target.bound if target.metric == "agreement" else None,
             backend=job.graph.backend,
         )
-    return {
-        "counts": result.counts(),
-        "findings": [asdict(f) for f in result.findings if f.severity != "note"],
-    }
+    findings = tuple(f for f in result.findings if f.severity != "note")
+    return CheckSummary(result.counts(), findings)
 
 
-def _candidate_record(ev: Evaluation) -> dict:
-    return {
-        "phase": ev.phase,
-        "metric": ev.metric,
-        "cost": ev.cost,
-        "secondary_cost": ev.tiebreak,
-        "met": ev.met,
-        "refused": ev.flaw,
-        "seconds": ev.seconds,
-        "types": ev.candidate.describe(),
-    }
+def _candidate_record(ev: Evaluation) -> CandidateRecord:
+    return CandidateRecord(
+        phase=ev.phase,
+        metric=ev.metric,
+        cost=ev.cost,
+        met=ev.met,
+        secondary_cost=ev.secondary_cost,
+        refused=ev.refused,
+        seconds=ev.seconds,
+        types=ev.candidate.describe(),
+    )
 
 
 def why_not_met(job: TuningJob, evaluations: list[Evaluation]) -> str:
@@ -174,8 +157,8 @@ def tune(
     Returns
     -------
     TuneResult
-        ``result['met']`` says whether a config was found (by the search, or a baseline the
-        search could not beat: ``result['source']``); otherwise ``result['reason']`` says why.
+        ``final.met`` says whether a config was found (by the search, or a baseline the
+        search could not beat: ``final.source``); otherwise ``final.reason`` says why.
 
     Raises
     ------
@@ -240,17 +223,17 @@ def tune(
         target=str(job.target),
         search_target=str(job.search_target),
         objective=options.objective,
-        split={
-            "seed": options.seed,
-            "validation_share": options.validation_share,
-            "calibration": len(job.cal),
-            "validation": len(job.val),
-            "search_samples": len(job.ref_cal.x),
-        },
-        float_reference={"accuracy": job.float_accuracy},
-        ranges=job.ranges.to_dict(),
-        result=final,
-        baselines=baselines,
+        split=Split(
+            seed=options.seed,
+            validation_share=options.validation_share,
+            calibration=len(job.cal),
+            validation=len(job.val),
+            search_samples=len(job.ref_cal.x),
+        ),
+        float_reference=FloatReference(job.float_accuracy),
+        ranges=RecordedRanges(dict(job.ranges.max_abs), dict(job.ranges.non_negative)),
+        final=Final.from_json(final),
+        baselines={k: Measured.from_json(b) for k, b in baselines.items()},
         candidates=[_candidate_record(e) for e in result.evaluations],
         interrupted=interrupted,
         timed_out=result.timed_out,
@@ -328,5 +311,5 @@ def _final(job: TuningJob, config: dict, measured: dict, source: str) -> dict:
         "overflows": job.overflows(config),
         # nothing above a note on calibration data by construction (`Evaluator.flaw`); this
         # records what the held-out data shows (a value beyond every calibration range)
-        "check": _check(job, config),
+        "check": _check(job, config),  # typed already: `Final.from_json` keeps it
     }

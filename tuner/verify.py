@@ -2,20 +2,20 @@
 
 The held-out validation samples go through float Keras, the emulator and the compiled C
 simulation (`csim.compare`). The run fails loudly when the C simulation misses the target or
-differs from the emulator in a single value.
+differs from the emulator in a single value; what failed comes back as text for the caller to
+show (`tuner.workflow` passes it to its ``log``), as library code does not print.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 
 from csim.compare import Comparison, compare
 from emulation.metrics import Target
+from emulation.tuning_record import CsimCheck, TuningRecord
 from tuner.sampling import split_indices
-from tuner.tune import TuneResult
 
 __all__ = ["csim_metric", "verify_csim"]
 
@@ -34,34 +34,29 @@ def csim_metric(comparison: Comparison, target: Target, emulated: float) -> floa
 
 
 def verify_csim(
-    result: TuneResult,
+    result: TuningRecord,
     model,
     x: np.ndarray,
     labels: np.ndarray | None,
     target: Target,
     backend: str = "Vivado",
-) -> int:
+) -> list[str]:
     """Compare the recommended config in C simulation on the validation split.
 
-    Stores the comparison in ``result.csim`` and returns 0 when the C simulation equals the
-    emulator on every value and meets the target, else 1 (with the reason on stderr).
+    Stores the comparison in ``result.csim`` and returns what failed: empty when the C
+    simulation equals the emulator on every value and meets the target.
     """
-    _, val = split_indices(len(x), result.split["validation_share"], result.split["seed"])
+    _, val = split_indices(len(x), result.split.validation_share, result.split.seed)
     y = None if labels is None else labels[val]
     comparison = compare(model, result.config, x[val], y, backend=backend)
-    value = csim_metric(comparison, target, result.result["metric_validation"])
-    data = comparison.to_dict()
-    data["metric"] = value
-    data["met"] = target.met(value)
-    result.csim = data
+    value = csim_metric(comparison, target, result.final.metric_validation)
+    result.csim = CsimCheck(value, target.met(value), comparison.to_dict())
     problems = []
     if not comparison.agree:
         problems.append(
             f"the emulator and the C simulation differ ({comparison.identical} of "
             f"{comparison.n_values} output values identical)"
         )
-    if not data["met"]:
+    if not result.csim.met:
         problems.append(f"the C simulation misses the target {target}: {value:.4f}")
-    for p in problems:
-        print(f"aptune: verify-csim FAILED: {p}", file=sys.stderr)
-    return 1 if problems else 0
+    return problems

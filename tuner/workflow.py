@@ -71,7 +71,8 @@ def tune_project(
     """Tune ``project.model`` on ``project.data`` and write the run's outputs as one set.
 
     Bad input raises an `emulation.errors.AptuneError` before the search; ``log`` receives
-    the notes a user should see (a checkpoint of another job started afresh).
+    the notes a user should see (a checkpoint of another job started afresh, what failed in
+    ``--verify-csim``).
     """
     from emulation.data import load_data, load_labels
     from emulation.files import prepare_folder
@@ -104,12 +105,12 @@ def tune_project(
         with SearchProgress(enabled=show_progress, time_limit=options.time_limit) as progress:
             result = tune(model, x, labels, options, progress=progress)
     try:
-        code, paths = _verify_and_write(project, options, result, model, x, labels)
+        code, paths = _verify_and_write(project, options, result, model, x, labels, log)
     except KeyboardInterrupt:
         return Outcome(result, 130, created=created, nothing_written=True)
     if result.interrupted:
         code = 130
-    elif not (result.result["met"] and result.result["met_validation"]):
+    elif not result.met:
         code = 1
     return Outcome(result, code, paths, created)
 
@@ -128,7 +129,7 @@ def _open_checkpoint(stack, project, model, x, labels, options, log) -> None:
         log(cp.note)
 
 
-def _verify_and_write(project, options, result, model, x, labels) -> tuple[int, dict]:
+def _verify_and_write(project, options, result, model, x, labels, log) -> tuple[int, dict]:
     """Verification and report first, then every output of the run replaced at once: an
     interrupt until the last rename leaves the previous set untouched. (code, paths)"""
     from emulation.files import FileSet
@@ -137,19 +138,21 @@ def _verify_and_write(project, options, result, model, x, labels) -> tuple[int, 
     result.model = str(project.model)
     result.run = new_run_id()
     code = 0
-    if project.verify_csim and result.result["met"]:
+    if project.verify_csim and result.final.met:
         from tuner.verify import verify_csim
 
-        resolved = options.target.resolve(result.float_reference.get("accuracy"))
-        code = verify_csim(result, model, x, labels, resolved, options.backend)
+        resolved = options.target.resolve(result.float_reference.accuracy)
+        problems = verify_csim(result, model, x, labels, resolved, options.backend)
+        for p in problems:
+            log(f"verify-csim FAILED: {p}")
+        code = 1 if problems else 0
     report: dict[str, str] = {}
     if project.report:
         from reports.tuning import report_files
-        from tuner.report_data import add_profiles
+        from tuner.report_data import profiles_before_after
 
-        data = add_profiles(result.to_dict(), model, x, backend=options.backend)
-        result.profiles = data.get("profiles")
-        report = report_files(result.to_dict())
+        result.profiles = profiles_before_after(model, x, result.config, backend=options.backend)
+        report = report_files(result)
     with FileSet() as files:
         paths = stage_outputs(
             files,

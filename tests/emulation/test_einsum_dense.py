@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_model_matches_csim
+from tests.support.hls import assert_equal_to_csim, overflowing_inputs
 
 EQUATIONS = {
     "e_free": ("abc,cd->abd", (3, 4), "d"),
@@ -51,13 +51,6 @@ NARROW = {
 WIDE = {"Model": {"Precision": "ap_fixed<32,12>", "ReuseFactor": 1, "Strategy": "Latency"}}
 
 
-def einsum_inputs(n: int = 400) -> np.ndarray:
-    rng = np.random.default_rng(52)
-    X = rng.normal(0.0, 1.5, (n, 3, 5))
-    X[3 * n // 4 :] *= 2.0
-    return X
-
-
 @pytest.fixture(scope="module")
 def model() -> object:
     return einsum_model()
@@ -68,7 +61,9 @@ def model() -> object:
 @pytest.mark.parametrize("config", [NARROW, WIDE], ids=["narrow", "wide"])
 def test_einsum_dense_matches_csim(model: object, config: dict) -> None:
     """Five EinsumDense equations: every output and traced layer equals the C simulation."""
-    em, _, _ = assert_model_matches_csim(model, config, einsum_inputs())
+    em, _, _ = assert_equal_to_csim(
+        model, config, overflowing_inputs(52, (400, 3, 5)), same_layers=True
+    )
     nodes = {n: em.graph.node(n).attrs for n in EQUATIONS}
     assert nodes["e_inplace"]["n_inplace"] == 3
     assert nodes["e_tpose_in"]["inp_tpose_idxs"] != [0, 1]

@@ -14,7 +14,7 @@ import pytest
 
 from emulation.layers.dense import dense, dense_sum_order
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_model_matches_csim
+from tests.support.hls import assert_equal_to_csim, dense_types, overflowing_inputs
 
 N = 500
 
@@ -60,13 +60,6 @@ def _config(narrow: bool) -> dict:
 NARROW, WIDE = _config(True), _config(False)
 
 
-def unrolled_inputs() -> np.ndarray:
-    rng = np.random.default_rng(22)
-    X = rng.normal(0.0, 1.5, (N, 13, 4))
-    X[3 * N // 4 :] *= 2.0
-    return X
-
-
 @pytest.fixture(scope="module")
 def model() -> object:
     return unrolled_model()
@@ -84,7 +77,9 @@ def test_unrolled_sum_order_is_the_resource_order() -> None:
 @pytest.mark.parametrize("config", [NARROW, WIDE], ids=["narrow", "wide"])
 def test_resource_unrolled_matches_csim(model: object, config: dict) -> None:
     """Conv1D and two Dense under ResourceUnrolled: outputs and every traced layer are exact."""
-    em, _, th = assert_model_matches_csim(model, config, unrolled_inputs())
+    em, _, th = assert_equal_to_csim(
+        model, config, overflowing_inputs(22, (N, 13, 4)), same_layers=True
+    )
     strategies = {n: em.graph.node(n).attrs["strategy"] for n in ("c1", "d1", "d2")}
     # hls4ml keeps the unrolled Dense kernels and turns the io_parallel conv into Resource
     assert strategies == {"c1": "resource", "d1": "resource_unrolled", "d2": "resource_unrolled"}
@@ -92,13 +87,7 @@ def test_resource_unrolled_matches_csim(model: object, config: dict) -> None:
     if config is NARROW:
         # the order is what makes it exact: the natural order misses the C simulation
         node = em.graph.node("d1")
-        kw = {
-            "x_t": node.input_types[0],
-            "w_t": node.types["weight_t"],
-            "b_t": node.types["bias_t"],
-            "accum_t": node.types["accum_t"],
-            "result_t": node.types["result_t"],
-        }
+        kw = dense_types(node)
         x = th["flat"].reshape(N, -1) if "flat" in th else th["c1"].reshape(N, -1)
         w, b = node.weights["weight"].T, node.weights["bias"]
         assert not np.array_equal(dense(x, w, b, order=None, **kw), th["d1"])

@@ -1,4 +1,4 @@
-"""Hand-made tuning records (the schema of ``TuneResult.to_dict()``) for the report tests.
+"""Hand-made tuning records (the schema of ``tuning.json``) for the report tests.
 
 Small and fast to draw: a 3-layer MLP (``x`` -> ``fc1`` -> ``relu1`` -> ``out`` -> ``softmax``),
 14 candidates in every phase, the three baselines (``range_rule`` never met the target), the

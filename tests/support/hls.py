@@ -51,11 +51,13 @@ import yaml
 __all__ = [
     "COMPILE_SECONDS",
     "assert_equal_to_csim",
+    "dense_types",
     "hls_compile",
     "hls_predict",
     "hls_trace",
     "mismatch_report",
     "narrow_config",
+    "overflowing_inputs",
 ]
 
 _CACHE: dict[str, Any] = {}
@@ -247,16 +249,47 @@ def narrow_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def assert_equal_to_csim(model: Any, hls_config: Mapping[str, Any], X: np.ndarray) -> None:
-    """The emulator's outputs and every traced layer equal hls4ml's C simulation (``==``)."""
+def assert_equal_to_csim(
+    model: Any, hls_config: Mapping[str, Any], X: np.ndarray, *, same_layers: bool = False
+) -> tuple[Any, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The emulator's outputs (each of a multi-output model) and every layer the C simulation
+    traces equal hls4ml's C simulation (``==``); ``same_layers``: the emulator also traces
+    exactly those layers. Returns the `EmulatedModel`, its traces and the C simulation's."""
     from emulation.model import EmulatedModel
 
     em = EmulatedModel(model, hls_config)
     got, want = em.trace(X), hls_trace(model, hls_config, X)
     assert want, "the C simulation traced no layer"
+    if same_layers:
+        assert sorted(got) == sorted(want), f"traced layers: {sorted(got)} != {sorted(want)}"
     for name, w in want.items():
         g = got[name].reshape(w.shape)
-        assert np.array_equal(g, w), f"{name}: " + mismatch_report(g, w, inputs=X)
+        if not np.array_equal(g, w):
+            types = em.graph.node(name).types
+            raise AssertionError(f"{name}: " + mismatch_report(g, w, inputs=X, types=types))
     y, y_hls = em.predict(X), hls_predict(model, hls_config, X)
-    y = np.asarray(y).reshape(np.shape(y_hls))
-    assert np.array_equal(y, y_hls), "outputs: " + mismatch_report(y, y_hls, inputs=X)
+    ys, ys_hls = (y, y_hls) if isinstance(y_hls, list) else ([y], [y_hls])
+    assert len(ys) == len(ys_hls), f"{len(ys)} outputs != {len(ys_hls)}"
+    for k, (a, e) in enumerate(zip(ys, ys_hls, strict=True)):
+        a = np.asarray(a).reshape(np.shape(e))
+        assert np.array_equal(a, e), f"output {k}: " + mismatch_report(a, e, inputs=X)
+    return em, got, want
+
+
+def overflowing_inputs(seed: int, shape: tuple[int, ...], scale: float = 1.5) -> np.ndarray:
+    """Seeded normal inputs of ``shape`` (samples first), the last quarter doubled so that
+    narrow types overflow."""
+    x = np.random.default_rng(seed).normal(0.0, scale, shape)
+    x[3 * shape[0] // 4 :] *= 2.0
+    return x
+
+
+def dense_types(node: Any) -> dict[str, Any]:
+    """The keyword types of `emulation.layers.dense.dense` for the Dense ``node``."""
+    return {
+        "x_t": node.input_types[0],
+        "w_t": node.types["weight_t"],
+        "b_t": node.types["bias_t"],
+        "accum_t": node.types["accum_t"],
+        "result_t": node.types["result_t"],
+    }

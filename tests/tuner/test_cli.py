@@ -58,3 +58,20 @@ def test_tensorflow_start_up_lines_do_not_reach_the_terminal(tmp_path):
     assert "types hls4ml will use" in out.stdout
     for noise in ("absl", "cuda", "cuInit", "I0000", "E0000"):
         assert noise not in out.stderr, out.stderr
+
+
+def test_every_command_function_is_under_80_lines():
+    """The CLI stays thin: no function in tuner/commands runs to 80 lines (issue #16)."""
+    import ast
+    from pathlib import Path
+
+    import tuner.commands
+
+    long = []
+    for path in sorted(Path(tuner.commands.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines >= 80:
+                    long.append(f"{path.name}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long

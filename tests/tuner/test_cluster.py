@@ -82,7 +82,7 @@ def test_the_example_tunes_to_the_local_config_on_the_cluster(example, local_con
     assert _plain(result.config) == local_config
     tasks = _emulations(stream)
     # a batch goes to the workers (a single candidate is emulated here, as with --jobs)
-    batched = [c for c in result.candidates if c["phase"] in ("sensitivity", "descent")]
+    batched = [c for c in result.candidates if c.phase in ("sensitivity", "descent")]
     assert len(batched) > 20 and len(tasks) >= len(batched)
     assert {t["worker"] for t in tasks} == set(client.scheduler_info()["workers"])
     assert not any(client.run(lambda: "tensorflow" in sys.modules).values())

@@ -49,9 +49,9 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
     from tuner.sampling import split_indices
 
     model, x = wide_logits
-    final = trap_tuned.result
-    assert final["met"] and final["met_validation"] and final["source"] == "search"
-    assert int(final["types"]["softmax.TableSize"]) > 1024
+    final = trap_tuned.final
+    assert final.met and final.met_validation and final.source == "search"
+    assert int(final.types["softmax.TableSize"]) > 1024
     # the trap springs: the uncured start (hls4ml's 1,024-entry table) is refused for it
     from tuner.job import TuningJob
     from tuner.space import Candidate
@@ -64,13 +64,13 @@ def test_the_softmax_trap_is_tuned_to_a_config_that_meets(wide_logits, trap_tune
     assert dict(start.table_sizes)["softmax"] > 1024
     assert job.refusal_of(start)[1] is None
     # cured where it was named, not outbid: one start, no widening loop
-    starts = [c for c in trap_tuned.candidates if c["phase"] in ("start", "cure", "repair")]
+    starts = [c for c in trap_tuned.candidates if c.phase in ("start", "cure", "repair")]
     assert len(starts) < 8
-    assert not any("softmax-resolution" in c["refused"] for c in starts)
+    assert not any("softmax-resolution" in c.refused for c in starts)
     _, val = split_indices(len(x), 0.3, seed=0)
     y = EmulatedModel(model, trap_tuned.config).predict(x[val])
     y_float = model.predict(x[val].astype(np.float32), verbose=0)
-    assert evaluate("agreement", y, y_float) == final["metric_validation"]
+    assert evaluate("agreement", y, y_float) == final.metric_validation
 
 
 def test_cures_act_where_the_refusal_names(wide_logits):
@@ -117,16 +117,14 @@ def test_a_search_stopped_at_once_recommends_the_cheapest_baseline(wide_logits):
     model, x = wide_logits
     result = tune(model, x, None, TuneOptions(**{**OPTIONS.__dict__, "time_limit": 1e-9}))
     assert result.timed_out
-    assert not [c for c in result.candidates if c["phase"] not in ("range rule",)]
-    final = result.result
-    assert final["met"] and final["source"] in result.baselines
+    assert not [c for c in result.candidates if c.phase not in ("range rule",)]
+    final = result.final
+    assert final.met and final.source in result.baselines
     accepted = {
-        k: b["objective"]
-        for k, b in result.baselines.items()
-        if b and b["met_search"] and not b["refused"]
+        k: b.objective for k, b in result.baselines.items() if b and b.met_search and not b.refused
     }
-    assert final["objective"] == min(accepted.values())
-    assert final["source"] == min(accepted, key=accepted.get)
+    assert final.objective == min(accepted.values())
+    assert final.source == min(accepted, key=accepted.get)
 
 
 def test_a_softmax_output_type_holds_one_whatever_the_wide_config_showed():

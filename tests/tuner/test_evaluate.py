@@ -37,7 +37,7 @@ def _one(evaluator, types):
 def test_a_clean_candidate_meets(evaluator):
     """Wide types: the metric is met and nothing refuses it."""
     ev = _one(evaluator, {Point("hidden", "weight_t"): FixedType(16, 4)})
-    assert ev.met and ev.flaw == ""
+    assert ev.met and ev.refused == ""
 
 
 def test_weights_mostly_rounded_to_zero_are_refused(evaluator):
@@ -45,7 +45,7 @@ def test_weights_mostly_rounded_to_zero_are_refused(evaluator):
     # LSB 4, rounding to nearest: every |weight| below 2 becomes 0
     ev = _one(evaluator, {Point("hidden", "weight_t"): FixedType(4, 6, rounding="RND")})
     assert not ev.met
-    assert ev.flaw == "warning weight-zeroed at hidden"
+    assert ev.refused == "warning weight-zeroed at hidden"
 
 
 def test_clipping_more_than_a_rare_share_is_refused(evaluator, iris_model):
@@ -56,7 +56,7 @@ def test_clipping_more_than_a_rare_share_is_refused(evaluator, iris_model):
     clip = FixedType(8, 1, overflow=Overflow.SAT)
     ev = _one(evaluator, {Point("features", "result_t"): clip})
     assert not ev.met
-    assert "of the values at features.result_t saturate" in ev.flaw
+    assert "of the values at features.result_t saturate" in ev.refused
     wide = FixedType(10, 3, overflow=Overflow.SAT)  # holds +-4: nothing clips
     assert _one(evaluator, {Point("features", "result_t"): wide}).met
 
@@ -66,7 +66,7 @@ def test_any_wrap_around_is_refused(evaluator):
     wrapped value flips its sign."""
     ev = _one(evaluator, {Point("hidden", "result_t"): FixedType(8, 2)})  # holds [-2, 2)
     assert not ev.met
-    assert "wrap around at hidden.result_t" in ev.flaw
+    assert "wrap around at hidden.result_t" in ev.refused
 
 
 def test_wrapping_softmax_difference_is_refused(evaluator):
@@ -79,4 +79,4 @@ def test_wrapping_softmax_difference_is_refused(evaluator):
     graph = evaluator.graph(Candidate.of({Point("logits", "result_t"): tight}))
     assert cast_type(graph, "softmax.inp_norm_t") == FixedType(13, 5, signed=False)
     ev = _one(evaluator, {Point("logits", "result_t"): tight})
-    assert "wrap around at softmax.inp_norm_t" in ev.flaw
+    assert "wrap around at softmax.inp_norm_t" in ev.refused

@@ -73,5 +73,5 @@ def test_the_progress_count_is_the_summarys_judged_count(iris_model):
     last = out.getvalue().splitlines()[-1]
     assert last.split("] done: ")[1].startswith(f"{result.judged} candidates")
     assert result.judged >= len(result.candidates) > 0
-    summary = "\n".join(summary_lines(result.to_dict(), {}))
+    summary = "\n".join(summary_lines(result, {}))
     assert f"{result.judged} judged in all" in summary

@@ -46,11 +46,11 @@ def test_accumulators_get_fewer_bits_than_their_products_and_cost_less(digits, b
 
     model, x = digits
     plain, trimmed = both
-    assert not any(c["phase"] == "accumulators" for c in plain.candidates)
-    trials = [c for c in trimmed.candidates if c["phase"] == "accumulators"]
+    assert not any(c.phase == "accumulators" for c in plain.candidates)
+    trials = [c for c in trimmed.candidates if c.phase == "accumulators"]
     assert trials, "no accumulator was worth trying"
     graph = build_graph(model, trimmed.config)
-    types = trimmed.result["types"]
+    types = trimmed.final.types
     accums = [k.removesuffix(".accum_t") for k in types if k.endswith(".accum_t")]
     narrowed = [
         layer
@@ -60,15 +60,15 @@ def test_accumulators_get_fewer_bits_than_their_products_and_cost_less(digits, b
         < _product_fractional(types, layer, graph)
     ]
     assert narrowed, types
-    assert trimmed.result["met"] and trimmed.result["met_validation"]
-    assert trimmed.result["objective"] < plain.result["objective"]
+    assert trimmed.final.met and trimmed.final.met_validation
+    assert trimmed.final.objective < plain.final.objective
     # the written config is what was measured: re-emulated, the same validation figure
     from tuner.sampling import split_indices
 
     _, val = split_indices(len(x), 0.3, seed=0)
     y = EmulatedModel(model, trimmed.config).predict(x[val])
     y_float = model.predict(x[val].astype(np.float32), verbose=0)
-    assert evaluate("agreement", y, y_float) == trimmed.result["metric_validation"]
+    assert evaluate("agreement", y, y_float) == trimmed.final.metric_validation
     assert Point(narrowed[0], "accum_t").name in types
 
 

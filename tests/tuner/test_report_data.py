@@ -1,4 +1,4 @@
-"""`add_profiles`: the weight and activation profiles before and after tuning, as plain data."""
+"""`profiles_before_after`: weight and activation profiles before and after tuning, plain data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from emulation.errors import ConfigError
 from reports.profiling import Profile
-from tuner.report_data import add_profiles
+from tuner.report_data import profiles_before_after
 
 RECOMMENDED = {
     "Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1},
@@ -46,7 +46,8 @@ def x() -> np.ndarray:
 @pytest.fixture(scope="module")
 def record(model, x) -> dict:
     """A tuning record with a recommended config, profiled on at most 20 samples."""
-    return add_profiles({"config": copy.deepcopy(RECOMMENDED)}, model, x, samples=20)
+    profiles = profiles_before_after(model, x, copy.deepcopy(RECOMMENDED), samples=20)
+    return {"config": RECOMMENDED, "profiles": profiles}
 
 
 def _types(profile: dict) -> dict[str, str]:
@@ -84,20 +85,19 @@ def test_activations_use_at_most_the_requested_samples(record):
 
 
 def test_unmet_target_records_only_the_default(model, x):
-    """No config (target not met): only the default profiles; the dict is changed in place."""
-    result = {"config": {}}
-    assert add_profiles(result, model, x[:5], RECOMMENDED) is result
-    assert sorted(result["profiles"]) == ["default"]
-    assert Profile.from_dict(result["profiles"]["default"]["activations"]).samples == 5
+    """No config (target not met): only the default profiles."""
+    profiles = profiles_before_after(model, x[:5], {}, RECOMMENDED)
+    assert sorted(profiles) == ["default"]
+    assert Profile.from_dict(profiles["default"]["activations"]).samples == 5
 
 
 def test_subset_is_seeded(model, x, record):
     """The same inputs and seed give the same profiles."""
-    again = add_profiles({"config": copy.deepcopy(RECOMMENDED)}, model, x, samples=20)
-    assert again["profiles"] == record["profiles"]
+    again = profiles_before_after(model, x, copy.deepcopy(RECOMMENDED), samples=20)
+    assert again == record["profiles"]
 
 
 def test_samples_must_be_positive(model, x):
     """samples=0 is refused."""
     with pytest.raises(ConfigError, match="samples must be at least 1"):
-        add_profiles({"config": {}}, model, x, samples=0)
+        profiles_before_after(model, x, {}, samples=0)

@@ -36,19 +36,19 @@ def tuned(iris_model):
 
 def test_result_meets_target_on_validation(tuned):
     """The recommended config meets the target on data the search never saw."""
-    assert tuned.result["met"]
-    assert tuned.result["met_validation"]
+    assert tuned.final.met
+    assert tuned.final.met_validation
     assert tuned.target == "agreement >= 0.95"
 
 
 def test_result_is_cheaper_than_every_baseline(tuned):
     """aptune's config costs less than hls4ml's default, the cheapest uniform type and the
     range rule."""
-    ours = tuned.result["objective"]
+    ours = tuned.final.objective
     assert set(tuned.baselines) == {"hls4ml_default", "cheapest_uniform", "range_rule"}
     for name, baseline in tuned.baselines.items():
         assert baseline is not None, f"baseline {name} is missing"
-        assert ours < baseline["objective"], name
+        assert ours < baseline.objective, name
 
 
 def test_reported_metric_is_the_emulated_one(iris_model, tuned):
@@ -58,7 +58,7 @@ def test_reported_metric_is_the_emulated_one(iris_model, tuned):
     cfg = yaml.safe_load(yaml.safe_dump(tuned.config))
     y = EmulatedModel(model, cfg).predict(x[val])
     y_float = model.predict(x[val].astype(np.float32), verbose=0)
-    assert evaluate("agreement", y, y_float) == tuned.result["metric_validation"]
+    assert evaluate("agreement", y, y_float) == tuned.final.metric_validation
 
 
 def test_config_round_trips_through_hls4ml(iris_model, tuned):
@@ -78,16 +78,16 @@ def test_config_round_trips_through_hls4ml(iris_model, tuned):
         for layer in hls_model.get_layers()
         for name, t in layer.types.items()
     }
-    for point, text in tuned.result["types"].items():
+    for point, text in tuned.final.types.items():
         if not point.endswith("TableSize"):
             assert resolved[point] == text, point
 
 
 def test_every_candidate_is_recorded(tuned):
     """tuning.json keeps each evaluated candidate with its phase, metric and cost."""
-    phases = {c["phase"] for c in tuned.candidates}
+    phases = {c.phase for c in tuned.candidates}
     assert {"start", "sensitivity", "descent"} <= phases
-    assert all(math.isfinite(c["cost"]) or not c["met"] for c in tuned.candidates)
+    assert all(math.isfinite(c.cost) or not c.met for c in tuned.candidates)
     assert tuned.evaluations_per_second > 0
 
 
@@ -103,24 +103,24 @@ def test_unreachable_target_reports_the_best_reached(iris_model):
     model, x, y, _ = iris_model
     options = TuneOptions(target=Target("mae", 1e-12), seed=1, uniform_integer_bits=(4,))
     result = tune(model, x, y, options)
-    assert not result.result["met"]
-    assert 0 < result.result["best_metric"] < 1
+    assert not result.final.met
+    assert 0 < result.final.best_metric < 1
     assert result.config == {}
 
 
 def test_written_config_passes_aptune_check(tuned):
     """`aptune check`, with the validation data, finds nothing above a note in what the
     tuner writes."""
-    assert tuned.result["check"]["counts"]["error"] == 0
-    assert tuned.result["check"]["counts"]["warning"] == 0
-    assert tuned.result["check"]["findings"] == []
+    assert tuned.final.check.counts["error"] == 0
+    assert tuned.final.check.counts["warning"] == 0
+    assert tuned.final.check.findings == ()
 
 
 def test_small_calibration_sets_are_searched_with_jittered_copies(tuned):
     """105 calibration samples are searched as about 2,000 (the originals and noisy copies);
     the confidence still counts the 105."""
-    assert tuned.split["calibration"] == 105
-    assert tuned.split["search_samples"] >= 2000
+    assert tuned.split.calibration == 105
+    assert tuned.split.search_samples >= 2000
     assert "on 105 samples" in tuned.search_target
 
 
@@ -186,9 +186,7 @@ def test_parallel_metrics_come_back_in_order(iris_model):
 def test_constants_round_to_nearest_and_saturate(tuned):
     """Weights and biases are written AP_RND, AP_SAT: free for constants (rounded when the C++
     is compiled), half the rounding error of hls4ml's truncation."""
-    constants = {
-        k: v for k, v in tuned.result["types"].items() if k.endswith(("weight_t", "bias_t"))
-    }
+    constants = {k: v for k, v in tuned.final.types.items() if k.endswith(("weight_t", "bias_t"))}
     assert constants and all(v.endswith(",AP_RND,AP_SAT>") for v in constants.values()), constants
 
 

@@ -15,7 +15,7 @@ def tuned_iris(iris_model):
 
     model, x, y, _ = iris_model
     result = tune(model, x, y, TuneOptions(target=Target("agreement", 0.9), seed=1))
-    assert result.result["met"], result.result
+    assert result.final.met, result.final
     return result
 
 
@@ -28,12 +28,12 @@ def test_verify_passes_and_records_the_comparison(iris_model, tuned_iris, monkey
     model, x, y, _ = iris_model
     monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))
     target = Target("agreement", 0.9)
-    assert verify_csim(tuned_iris, model, x, y, target) == 0
+    assert verify_csim(tuned_iris, model, x, y, target) == []
     csim = tuned_iris.csim
-    assert csim["agree"] is True and csim["met"] is True
-    n_val = tuned_iris.split["validation"]
-    assert csim["n_values"] == csim["identical"] == 3 * n_val
-    assert csim["metric"] == tuned_iris.result["metric_validation"]
+    assert csim.agree is True and csim.met is True
+    n_val = tuned_iris.split.validation
+    assert csim.n_values == csim.identical == 3 * n_val
+    assert csim.metric == tuned_iris.final.metric_validation
 
 
 @requires_gxx
@@ -41,16 +41,17 @@ def test_verify_passes_and_records_the_comparison(iris_model, tuned_iris, monkey
 def test_verify_fails_when_the_c_simulation_misses_the_target(
     iris_model, tuned_iris, monkeypatch, capsys, csim_cache
 ):
-    """A target above what the C simulation reaches: exit 1 and the reason on stderr."""
+    """A target above what the C simulation reaches: the reason comes back, nothing is printed."""
     from tuner.verify import verify_csim
 
     model, x, y, _ = iris_model
     monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))
     # the C simulation's outputs are fixed-point: they differ from float Keras by more than this
     missed = Target("mae", 1e-12)
-    assert verify_csim(tuned_iris, model, x, y, missed) == 1
-    err = capsys.readouterr().err
-    assert "verify-csim FAILED: the C simulation misses the target mae <= 1e-12: " in err
+    problems = verify_csim(tuned_iris, model, x, y, missed)
+    assert len(problems) == 1
+    assert problems[0].startswith("the C simulation misses the target mae <= 1e-12: ")
+    assert capsys.readouterr().err == ""  # library code says it through its return value
     csim = tuned_iris.csim
-    assert csim["agree"] is True and csim["met"] is False
-    assert csim["metric"] == csim["csim"]["mean_abs_error"] > 1e-12
+    assert csim.agree is True and csim.met is False
+    assert csim.metric == csim.comparison["csim"]["mean_abs_error"] > 1e-12

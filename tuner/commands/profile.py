@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from emulation.config import read_config
     from emulation.data import load_data
     from emulation.errors import DataError
-    from reports.profiling import activations_profile, plot_profile, weights_profile
+    from reports.profiling import plot_profile
+    from tuner.numerical_profile import activations_profile, weights_profile
 
     backend = backend_of(args)
     model, project_config = keras_io.load(args.model)

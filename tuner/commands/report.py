@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from emulation.errors import DataError
+from emulation.tuning_record import TuningRecord
 
 __all__ = ["read_tuning", "register", "run"]
 
@@ -39,10 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run, uses_keras=False)  # reads tuning.json only
 
 
-def read_tuning(path: Path) -> dict:
+def read_tuning(path: Path) -> TuningRecord:
     """The tuning record in ``path``; `DataError` for a missing, unreadable or wrong file."""
-    from reports.tuning import check_tuning
-
     if not path.exists():
         raise DataError(f"{path} does not exist: give the tuning.json that 'aptune tune' wrote")
     if path.is_dir():
@@ -59,7 +58,7 @@ def read_tuning(path: Path) -> dict:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "give the tuning.json that 'aptune tune' wrote"
         ) from None
-    return dict(check_tuning(data, str(path)))
+    return TuningRecord.from_json(data, str(path))
 
 
 def run(args: argparse.Namespace) -> int:

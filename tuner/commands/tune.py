@@ -36,6 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
             "hardware cost, and write an hls4ml config that meets the target."
         ),
     )
+    _add_inputs(p)
+    _add_target(p)
+    _add_search(p)
+    _add_outputs(p)
+    p.set_defaults(run=run)
+
+
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    """What is tuned, on what."""
     p.add_argument("model", nargs="?", help="Keras model (.keras, .h5, .json) or project .yml")
     p.add_argument(
         "--example",
@@ -45,6 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="inputs: .npy, .npz[:name], .dat or .csv")
     p.add_argument("--labels", help="class labels (ids or one-hot) for --metric accuracy")
     p.add_argument("--weights", help="weights .h5 for a .json architecture")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the calibration/validation split (default 0)"
+    )
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    """What must hold, and what is minimised."""
     p.add_argument(
         "--metric",
         choices=("agreement", "accuracy", "mae", "mse"),
@@ -66,16 +82,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="hardware figure to minimise (luteq: LUT + 55 x DSP, the default)",
     )
     p.add_argument(
-        "--time-limit",
-        type=float,
-        metavar="SECONDS",
-        help="stop the search after SECONDS and keep its best so far (default: no limit)",
-    )
-    p.add_argument(
         "--confidence",
         type=float,
         default=0.95,
         help="confidence with which a share target must hold on calibration data (default 0.95)",
+    )
+
+
+def _add_search(p: argparse.ArgumentParser) -> None:
+    """How the search runs: its time, its workers, its checkpoint."""
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop the search after SECONDS and keep its best so far (default: no limit)",
     )
     p.add_argument(
         "--accumulators",
@@ -101,9 +121,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="record every evaluation here as it arrives; the same command run again resumes "
         "from it (default: beside -o, NAME.checkpoint.jsonl)",
     )
-    p.add_argument(
-        "--seed", type=int, default=0, help="seed of the calibration/validation split (default 0)"
-    )
+
+
+def _add_outputs(p: argparse.ArgumentParser) -> None:
+    """What is written and checked afterwards."""
     p.add_argument("--verify-csim", action="store_true", help="check the result in C simulation")
     p.add_argument(
         "-o",
@@ -114,7 +135,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backend_argument(p)
     p.add_argument("--report", help="folder for the HTML tuning report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(run=run)
 
 
 def _example_paths() -> tuple[Path, Path, Path]:
@@ -174,9 +194,9 @@ def run(args: argparse.Namespace) -> int:
         _say("interrupted before the outputs were written; every earlier output is left as it was")
         return 130
     if args.json:
-        print(json.dumps(outcome.result.to_dict(), indent=1, default=str))
+        print(json.dumps(outcome.result.to_json(), indent=1, default=str))
     else:
-        print_summary(outcome.result.to_dict(), outcome.paths, sys.stdout)
+        print_summary(outcome.result, outcome.paths, sys.stdout)
         for folder in outcome.created:
             print(f"created folder {folder}")
     if outcome.result.interrupted:
