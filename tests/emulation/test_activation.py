@@ -31,6 +31,7 @@ from emulation.layers import tables
 from emulation.layers.base import Context, Node
 from emulation.layers.exact import Caster
 from tests.conftest import requires_gxx
+from tests.support.hls import assert_equal_to_csim
 
 T = FixedType.parse
 DEFAULT_TABLE = T("ap_fixed<18,8>")
@@ -718,26 +719,6 @@ def model_inputs(n: int = N_SAMPLES, size: int = 8, seed: int = 1) -> np.ndarray
     return inputs(n, size, seed=seed, spread=3.0)
 
 
-def assert_model_matches_csim(model: object, config: dict, X: np.ndarray) -> tuple:
-    """``predict`` and every layer's ``trace`` equal hls4ml's C simulation; returns both traces."""
-    from emulation.model import EmulatedModel
-    from tests.support.hls import hls_predict, hls_trace
-
-    em = EmulatedModel(model, config)
-    got, want = em.predict(X), hls_predict(model, config, X)
-    got = got if isinstance(got, list) else [got]
-    want = want if isinstance(want, list) else [want]
-    for k, (g, w) in enumerate(zip(got, want, strict=True)):
-        assert_exact(g, w, f"output {k} ({em.graph.outputs[k]})")
-    te, th = em.trace(X), hls_trace(model, config, X)
-    assert sorted(te) == sorted(th)
-    for name in th:
-        node = em.graph.node(name)
-        what = f"trace {name} ({node.kind} {node.attrs.get('activation', '')}, {node.types})"
-        assert_exact(te[name], th[name], what)
-    return em, te, th
-
-
 @pytest.fixture(scope="module")
 def act_model() -> object:
     return activation_model()
@@ -747,7 +728,7 @@ def act_model() -> object:
 @requires_gxx
 def test_custom_config_model_matches_csim(act_model: object) -> None:
     """15 activation layers with narrow, rounding and saturating types equal the C simulation."""
-    em, _, th = assert_model_matches_csim(act_model, CUSTOM_CONFIG, model_inputs())
+    em, _, th = assert_equal_to_csim(act_model, CUSTOM_CONFIG, model_inputs(), same_layers=True)
     kinds = {(n.kind, n.attrs.get("activation")) for n in em.nodes if n.name in th}
     # Dense + 13 activation kinds (ReLU() and ReLU(threshold) are both ThresholdedReLU)
     assert len(kinds) == 14
@@ -759,7 +740,7 @@ def test_custom_config_model_matches_csim(act_model: object) -> None:
 @requires_gxx
 def test_default_config_model_matches_csim(act_model: object) -> None:
     """With only a model default (default tables, 1024 entries), every layer is exact."""
-    assert_model_matches_csim(act_model, DEFAULT_CONFIG, model_inputs())
+    assert_equal_to_csim(act_model, DEFAULT_CONFIG, model_inputs(), same_layers=True)
 
 
 @pytest.mark.csim
@@ -767,7 +748,7 @@ def test_default_config_model_matches_csim(act_model: object) -> None:
 def test_auto_config_model_matches_csim(act_model: object) -> None:
     """'auto' precisions (36-bit Dense results, PReLU alpha in that type: 72-bit products)."""
     config = auto_config(act_model)
-    em, _, _ = assert_model_matches_csim(act_model, config, model_inputs())
+    em, _, _ = assert_equal_to_csim(act_model, config, model_inputs(), same_layers=True)
     prelu = em.graph.node("prelu")
     assert prelu.input_types[0].width + prelu.types["param_t"].width > 53  # exact-integer path
 

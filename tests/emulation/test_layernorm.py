@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_model_matches_csim
+from tests.support.hls import assert_equal_to_csim
 
 
 def layernorm_model(seed: int = 61) -> object:
@@ -57,6 +57,6 @@ def model() -> object:
 @pytest.mark.parametrize("config", [NARROW, WIDE], ids=["narrow", "wide"])
 def test_layernorm_matches_csim(model: object, config: dict) -> None:
     """Rows of small and large variance: the normalised outputs equal the C simulation."""
-    em, te, _ = assert_model_matches_csim(model, config, layernorm_inputs())
+    em, te, _ = assert_equal_to_csim(model, config, layernorm_inputs(), same_layers=True)
     assert em.graph.node("ln").kind == "LayerNormalization"
     assert np.unique(te["ln"]).size > 50

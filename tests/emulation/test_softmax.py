@@ -23,12 +23,12 @@ from tests.emulation.test_activation import (
     CppCase,
     Spec,
     assert_exact,
-    assert_model_matches_csim,
     auto_config,
     harness_outputs,
     model_inputs,
     seeded_inputs,
 )
+from tests.support.hls import assert_equal_to_csim
 
 T = FixedType.parse
 RND_SAT = T("ap_fixed<18,8,AP_RND,AP_SAT>")
@@ -412,7 +412,7 @@ def sm_model() -> object:
 def test_narrow_config_model_matches_csim(sm_model: object) -> None:
     """Every implementation with narrow inputs, custom tables and sizes equals the C simulation."""
     config = _implementations(NARROW_CONFIG)
-    em, _, th = assert_model_matches_csim(sm_model, config, model_inputs())
+    em, _, th = assert_equal_to_csim(sm_model, config, model_inputs(), same_layers=True)
     # the legacy layer's table_t key does not reach the C++: with it, the result would differ
     x = th["d1"].reshape(N_SAMPLES, -1)
     with_key = sm.softmax_legacy(
@@ -433,7 +433,7 @@ def test_auto_wide_input_gives_uniform_output_as_in_csim(sm_model: object) -> No
     """'auto' Dense result (ap_fixed<36,16>) feeding a stable softmax: each output row is
     uniform over the classes near its maximum, in the C simulation as in the emulator."""
     config = _implementations(auto_config(sm_model))
-    em, _, th = assert_model_matches_csim(sm_model, config, model_inputs())
+    em, _, th = assert_equal_to_csim(sm_model, config, model_inputs(), same_layers=True)
     assert em.graph.node("sm_stable").input_types[0] == T("ap_fixed<36,16>")
     # one exp-table entry spans 2^(15 - 10) = 32: every class within 32 of the row's maximum
     # reads exp(-0) = 1, the rest exp(-32) = 0, so each row is uniform over the classes near
@@ -521,7 +521,7 @@ def facts() -> tuple:
     """The facts model, its C simulation trace, and a stable-softmax emulation helper."""
     model = facts_model()
     X = model_inputs(seed=3)
-    em, _, th = assert_model_matches_csim(model, FACTS_CONFIG, X)
+    em, _, th = assert_equal_to_csim(model, FACTS_CONFIG, X, same_layers=True)
 
     def emulate(layer: str, source: str, data_t: str, **over: object) -> np.ndarray:
         x = th[source].reshape(N_SAMPLES, -1)
