@@ -36,6 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from emulation.fixed import FixedType
+from emulation.layers import conv_compiled
 from emulation.layers.base import Context, Node, register
 from emulation.layers.dense import dense, dense_sum_order
 from emulation.layers.im2col import (
@@ -100,6 +101,13 @@ def conv2d(
     w2 = np.asarray(w, dtype=np.float64).reshape(n_in, n_filt)
     ctx = ctx if ctx is not None else Context()
     oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    types = {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
+    y = conv_compiled.conv2d(
+        x, w, b, strides=strides, pads=pads, out_size=(oh, ow), **types, order=order, ctx=ctx,
+        point=point,
+    )  # fmt: skip
+    if y is not None:
+        return y
     out = np.empty((x.shape[0], oh, ow, n_filt))
     step = _samples_per_block(oh * ow, n_in)
     for s0 in range(0, x.shape[0], step):
@@ -194,6 +202,15 @@ def depthwise_conv2d(
     b = np.asarray(b, dtype=np.float64).reshape(n_chan)
     ctx = ctx if ctx is not None else Context()
     oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    types = {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
+    diagonal = np.zeros((kh, kw, n_chan, n_chan))
+    diagonal[:, :, np.arange(n_chan), np.arange(n_chan)] = w3.reshape(kh, kw, n_chan)
+    y = conv_compiled.conv2d(
+        x, diagonal, b, strides=strides, pads=pads, out_size=(oh, ow), **types, order=None,
+        ctx=ctx, point=point, depthwise=True,
+    )  # fmt: skip
+    if y is not None:
+        return y
     out = np.empty((x.shape[0], oh, ow, n_chan))
     step = _samples_per_block(oh * ow, kh * kw * n_chan)
     for s0 in range(0, x.shape[0], step):
