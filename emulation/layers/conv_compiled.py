@@ -28,7 +28,7 @@ between this and the NumPy reference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -51,100 +51,163 @@ enabled = True
 _MODES = {Overflow.SAT: 1, Overflow.SAT_SYM: 1, Overflow.SAT_ZERO: 2}
 # output pixels per block: the gathered windows and the accumulators stay in L1
 _LANES = 64
+# input values per block of samples (their padded int64 mantissas): 2 Mi = 16 MiB
+_BLOCK = 1 << 21
 
 
-def _loop(x, xs, geo, dr, dc, dch, mw, b, rnd, mode, lo, hi, acc, exact, over, pmax):
-    # x (batch, H, W, C) float64 values, integers once scaled by xs = 2^Fx; geo: out_h, out_w,
-    # stride_h, stride_w, pad_top, pad_left, depthwise (filter c reads channel c only);
-    # (dr, dc, dch)[i]: kernel row, column and channel
-    # of the i-th product in the C++ order, mw[i] its weights; rnd: k, the rounding offsets and
-    # whether a product may overflow accum_t
-    _, height, width, _ = x.shape
-    oh, ow, sh, sw, top, left, dw = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6]
-    k, base, factor, smask, parity = rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]
-    check, span = rnd[5] != 0, hi - lo  # span: 2^W - 1 for a plain wrap
-    n_in, n_out = mw.shape
-    pixels = oh * ow
-    total = acc.shape[0]
-    buf = np.empty((n_in, _LANES), dtype=np.int64)
-    a = np.empty((n_out, _LANES), dtype=np.int64)
-    e = np.empty((n_out, _LANES), dtype=np.int64)
-    o = np.empty((n_out, _LANES), dtype=np.bool_)
-    pm = np.zeros(_LANES, dtype=np.int64)
-    for l0 in range(0, total, _LANES):
-        m = min(_LANES, total - l0)
-        for t in range(m):
-            s = (l0 + t) // pixels
-            r = (l0 + t) % pixels
-            y0 = (r // ow) * sh - top
-            x0 = (r % ow) * sw - left
-            for i in range(n_in):
-                yy = y0 + dr[i]
-                xx = x0 + dc[i]
-                inside = 0 <= yy < height and 0 <= xx < width
-                buf[i, t] = np.int64(x[s, yy, xx, dch[i]] * xs) if inside else 0
-        for j in range(n_out):
-            for t in range(m):
-                a[j, t] = b[j]
-                e[j, t] = b[j]
-                o[j, t] = False
-        for i in range(n_in):
-            j0, j1 = (dch[i], dch[i] + 1) if dw else (0, n_out)
-            for j in range(j0, j1):
-                wv = np.int64(mw[i, j])
-                for t in range(m):
-                    p = buf[i, t] * wv
-                    pm[t] = max(pm[t], abs(p))
-                    sg = p >> 63
-                    q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
-                    if check:  # the product's own cast may overflow: wrap, saturate or zero
-                        out = (q > hi) | (q < lo)
-                        o[j, t] |= out
-                        if mode == 0:
-                            q = ((q - lo) & span) + lo
-                        elif mode == 1:
-                            q = min(max(q, lo), hi)
-                        elif out:
-                            q = 0
-                    e[j, t] += q
-                    v = a[j, t] + q
-                    if mode != 0:  # a plain wrap is applied to the exact sum afterwards
-                        out = (v > hi) | (v < lo)
-                        o[j, t] |= out
-                        if mode == 1:
-                            v = min(max(v, lo), hi)
-                        elif out:
-                            v = 0
-                    a[j, t] = v
-        for j in range(n_out):
-            for t in range(m):
-                exact[l0 + t, j] = e[j, t]
-                acc[l0 + t, j] = a[j, t]
-                over[l0 + t, j] = o[j, t]
-    pmax[0] = max(pmax[0], pm.max())
+def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
+    """The loop for one rounding (``trn``: a shift alone), overflow mode and product check,
+    fixed when it compiles so that the loop over a block's accumulations vectorises."""
+
+    def loop(xt, pix, taps, dch, mw, b, rnd, lo, hi, acc, exact, over, col_max):
+        # xt (rows, samples): the padded input mantissas, one row per (row, column, channel),
+        # samples last so that each window value of a block of samples is one contiguous run;
+        # pix[p]: the row where the window of output pixel p starts, taps[i]: where its i-th
+        # value (in the C++ order) lies from there, mw[i]: its weights. A depthwise filter c
+        # (dch not empty) takes the values i of channel dch[i] == c only. rnd: k and the
+        # rounding offsets (`dense_compiled._offsets`).
+        k, base, factor, smask, parity = rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]
+        span = hi - lo  # 2^W - 1 for a plain wrap
+        dw = dch.shape[0] > 0
+        n_in, n_out = mw.shape
+        batch, pixels = xt.shape[1], pix.shape[0]
+        a = np.empty((n_out, _LANES), dtype=np.int64)
+        e = np.empty((n_out, _LANES), dtype=np.int64)
+        o = np.empty((n_out, _LANES), dtype=np.bool_)
+        for px in range(pixels):
+            for s0 in range(0, batch, _LANES):
+                m = min(_LANES, batch - s0)
+                for j in range(n_out):
+                    for t in range(m):
+                        a[j, t] = b[j]
+                        e[j, t] = b[j]
+                        o[j, t] = False
+                for i in range(n_in):
+                    xr = xt[pix[px] + taps[i], s0 : s0 + m]
+                    top = col_max[i]
+                    for t in range(m):
+                        top = max(top, abs(xr[t]))
+                    col_max[i] = top
+                    j0, j1 = (dch[i], dch[i] + 1) if dw else (0, n_out)
+                    for j in range(j0, j1):
+                        wv = mw[i, j]
+                        for t in range(m):
+                            p = xr[t] * wv
+                            if trn:
+                                q = p >> k
+                            else:
+                                sg = p >> 63
+                                q = p + (
+                                    base + factor * sg + (sg & smask) + parity * ((p >> k) & 1)
+                                )
+                                q >>= k
+                            if check:  # the product's own cast may overflow
+                                out = (q > hi) | (q < lo)
+                                o[j, t] |= out
+                                if mode == 0:
+                                    q = ((q - lo) & span) + lo
+                                elif mode == 1:
+                                    q = min(max(q, lo), hi)
+                                elif out:
+                                    q = 0
+                            e[j, t] += q
+                            if mode != 0:  # a plain wrap is applied to the exact sum afterwards
+                                v = a[j, t] + q
+                                out = (v > hi) | (v < lo)
+                                o[j, t] |= out
+                                if mode == 1:
+                                    v = min(max(v, lo), hi)
+                                elif out:
+                                    v = 0
+                                a[j, t] = v
+                for j in range(n_out):
+                    for t in range(m):
+                        r = (s0 + t) * pixels + px
+                        exact[r, j] = e[j, t]
+                        acc[r, j] = a[j, t] if mode != 0 else e[j, t]
+                        over[r, j] = o[j, t]
+
+    return numba.njit(cache=True, nogil=True)(loop)
 
 
-_compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
+def _pad(x, scale, top, left, padded_width, out):
+    # the mantissas x * 2^Fx (exact integers) inside the zero padding, samples last: one pass
+    batch, height, width, chan = x.shape
+    for s in range(batch):
+        for r in range(height):
+            for c in range(width):
+                row = ((top + r) * padded_width + left + c) * chan
+                for ch in range(chan):
+                    out[row + ch, s] = np.int64(x[s, r, c, ch] * scale)
 
 
-def _call(x, xs, geo, taps, mw, b, rnd, mode, lo, hi) -> tuple[np.ndarray, ...]:
-    total = int(x.shape[0] * geo[0] * geo[1])
-    acc = np.empty((total, mw.shape[1]), dtype=np.int64)
+_KERNELS = (
+    {(t, m, c): _make(t, m, c) for t in (True, False) for m in (0, 1, 2) for c in (True, False)}
+    if available
+    else {}
+)
+_pad_compiled = numba.njit(cache=True, nogil=True)(_pad) if available else None
+
+
+def _run(
+    x: np.ndarray,
+    x_fractional: int,
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    out_size: tuple[int, int],
+    order: np.ndarray,
+    mw: np.ndarray,
+    b_raw: np.ndarray,
+    rnd: np.ndarray,
+    mode: int,
+    check: bool,
+    accum_t: FixedType,
+    depthwise: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The loop over blocks of samples, each turned into padded int64 mantissas once.
+
+    Returns the accumulators, sums without overflow, cast-3 overflows (batch * pixels, n_filt)
+    and the largest |mantissa| of each im2col column (n_in,)."""
+    batch, _, _, n_chan = x.shape
+    oh, ow = out_size
+    (kh, kw), (sh, sw) = kernel, strides
+    hp, wp = x.shape[1] + pads[0] + pads[1], x.shape[2] + pads[2] + pads[3]
+    dr, dc, ch = np.unravel_index(order, (kh, kw, n_chan))
+    taps = np.ascontiguousarray((dr * wp + dc) * n_chan + ch, dtype=np.int64)
+    dch = np.ascontiguousarray(ch, dtype=np.int64) if depthwise else np.empty(0, np.int64)
+    pix = ((np.arange(oh) * sh)[:, None] * wp + np.arange(ow) * sw).ravel() * n_chan
+    pix = np.ascontiguousarray(pix, dtype=np.int64)
+    n_out = mw.shape[1]
+    acc = np.empty((batch * oh * ow, n_out), dtype=np.int64)
     exact = np.empty_like(acc)
     over = np.zeros(acc.shape, dtype=bool)
-    pmax = np.zeros(1, dtype=np.int64)
-    if total and mw.size:
-        _compiled(x, xs, geo, *taps, mw, b, rnd, np.int64(mode), np.int64(lo), np.int64(hi),
-                  acc, exact, over, pmax)  # fmt: skip
-    return acc, exact, over, int(pmax[0])
+    col_max = np.zeros(len(order), dtype=np.int64)
+    rows = hp * wp * n_chan
+    step = max(_LANES, _BLOCK // max(1, rows))
+    lo, hi = np.int64(accum_t.min_raw), np.int64(accum_t.max_raw)
+    kernel_fn = _KERNELS[(not rnd[1:].any(), mode, check)]
+    scale = float(np.ldexp(1.0, x_fractional))
+    top, left, wp64 = np.int64(pads[0]), np.int64(pads[2]), np.int64(wp)
+    for s0 in range(0, batch, step):
+        xb = x[s0 : s0 + step]
+        xt = np.zeros((rows, len(xb)), dtype=np.int64)
+        _pad_compiled(xb, scale, top, left, wp64, xt)
+        out = slice(s0 * oh * ow, (s0 + len(xb)) * oh * ow)
+        kernel_fn(xt, pix, taps, dch, mw, b_raw, rnd, lo, hi,
+                  acc[out], exact[out], over[out], col_max)  # fmt: skip
+    return acc, exact, over, col_max
 
 
 def warm_up() -> None:
     """Compile (or load from numba's cache) the loop now, not in the first timed emulation."""
     if available:
-        one, geo = np.ones(1, dtype=np.int64), np.array([1, 1, 1, 1, 0, 0, 0], np.int64)
-        taps, rnd = (np.zeros(1, np.int64),) * 3, np.array([1, 0, 0, 0, 0, 1], np.int64)
-        _call(np.ones((1, 1, 1, 1)), 1.0, geo, taps, one.reshape(1, 1), one, rnd, 1, -8, 7)
+        one, zero, out = np.ones(1, np.int64), np.zeros(1, np.int64), np.empty((1, 1), np.int64)
+        rnd, lo, hi = np.array([1, 0, 0, 0, 0], np.int64), np.int64(-8), np.int64(7)
+        args = (one.reshape(1, 1), one, rnd, lo, hi, out, out.copy(), np.zeros((1, 1), bool))
+        for fn in _KERNELS.values():
+            fn(one.reshape(1, 1), zero, zero, zero, *args, zero.copy())
+        _pad_compiled(np.ones((1, 1, 1, 1)), 1.0, *(np.int64(v) for v in (0, 0, 1)), out)
 
 
 def _mode(accum_t: FixedType) -> int | None:
@@ -190,8 +253,9 @@ def conv2d(
         return None
     # products in units of 2^-(Fx + Fw); accum_t drops k of their bits, or adds -k zeros
     shift = accum_t.fractional - x_t.fractional - w_t.fractional
-    chan_max = np.ldexp(np.maximum(x.max(axis=(0, 1, 2)), -x.min(axis=(0, 1, 2))), x_t.fractional)
-    big = int(chan_max.max()) * int(np.abs(mw).max())
+    # one bound for every input (a reduction per channel is many times slower in NumPy)
+    x_top = float(np.ldexp(max(float(x.max()), -float(x.min())), x_t.fractional))
+    big = int(x_top) * int(np.abs(mw).max())
     if shift > 0:
         if big.bit_length() + shift >= INT64_BITS:
             return None
@@ -202,21 +266,22 @@ def conv2d(
         return None
     biggest = (big >> k) + (1 if k else 0)
     fit = biggest <= accum_t.max_raw and -biggest >= accum_t.min_raw
-    x_cols = np.tile(chan_max, kh * kw)  # the largest mantissa of each im2col column
-    if not sums_fit_int64(x_cols, mw, b_raw, k, accum_t, fit):
+    if not sums_fit_int64(np.full(n_in, x_top), mw, b_raw, k, accum_t, fit):
         return None
     idx = np.arange(n_in) if order is None else np.asarray(order, dtype=np.int64)
-    taps = [np.ascontiguousarray(v, dtype=np.int64) for v in np.unravel_index(idx, w.shape[:3])]
     offsets = _offsets(accum_t.rounding, k) if k else (0, 0, 0, 0)
-    rnd = np.array((k, *offsets, not fit), dtype=np.int64)
-    geo = np.array((*out_size, *strides, pads[0], pads[2], depthwise), dtype=np.int64)
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    xs = float(np.ldexp(1.0, x_t.fractional))
-    lo, hi = accum_t.min_raw, accum_t.max_raw
-    wide_w = np.ascontiguousarray(mw[idx], dtype=np.int64)
+    rnd = np.array((k, *offsets), dtype=np.int64)
+    mw = np.ascontiguousarray(mw[idx], dtype=np.int64)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
-    acc, exact, over, pmax = _call(x, xs, geo, taps, wide_w, b64, rnd, mode, lo, hi)
-    if mode == 0:
+    acc, exact, over, col_max = _run(
+        np.asarray(x, dtype=np.float64), x_t.fractional, (kh, kw), strides, pads, out_size,
+        idx, mw, b64, rnd, mode, not fit, accum_t, depthwise,
+    )  # fmt: skip
+    # the largest |product|, as `dense` takes it: column maximum times the row's largest weight
+    w_top = np.abs(mw).max(axis=1)
+    pmax = int(np.max(col_max.astype(object) * w_top.astype(object), initial=0))
+    e_lo, e_hi = int(exact.min()), int(exact.max())
+    if mode == 0 and not (accum_t.min_raw <= e_lo and e_hi <= accum_t.max_raw):
         source = FixedType(64, 64 - accum_t.fractional)
         acc, wrapped = accum_t.requantize_raw(exact, source, return_overflow=True)
         over |= wrapped
@@ -224,15 +289,28 @@ def conv2d(
     p_frac = x_t.fractional + w_t.fractional + max(shift, 0)
     max_abs = max(
         float(np.max(np.abs(b), initial=0.0)),
-        float(np.max(np.abs(raw_to_float(exact, accum_t.fractional)), initial=0.0)),
+        float(np.ldexp(float(max(e_hi, -e_lo)), -accum_t.fractional)),
         float(np.ldexp(float(pmax), -p_frac)),
     )
     ctx.record(f"{point}.accum_t", over, max_abs)
-    shape = (x.shape[0], *out_size, n_filt)
+    return _result(acc, accum_t, result_t, ctx, f"{point}.result_t").reshape(
+        x.shape[0], *out_size, n_filt
+    )
+
+
+def _result(
+    acc: np.ndarray, accum_t: FixedType, result_t: FixedType, ctx: Context, point: str
+) -> np.ndarray:
+    """Cast 4, accumulator mantissas to result_t values, recorded under ``point``."""
+    a_lo, a_hi = int(acc.min()), int(acc.max())
+    acc_max = float(np.ldexp(float(max(a_hi, -a_lo)), -accum_t.fractional))
+    up = result_t.fractional - accum_t.fractional
+    if up >= 0 and result_t.min_raw <= a_lo << up and a_hi << up <= result_t.max_raw:
+        # every value is on result_t's grid and in its range (the 'auto' result_t is accum_t)
+        ctx.record(point, np.broadcast_to(np.False_, acc.shape), acc_max)
+        return raw_to_float(acc, accum_t.fractional)
     if accum_t.width <= FLOAT_EXACT_WIDTH:
-        y = ctx.cast(raw_to_float(acc, accum_t.fractional), result_t, f"{point}.result_t")
-        return y.reshape(shape)
+        return ctx.cast(raw_to_float(acc, accum_t.fractional), result_t, point)
     res, res_over = result_t.requantize_raw(acc, accum_t, return_overflow=True)
-    acc_max = float(np.max(np.abs(raw_to_float(acc, accum_t.fractional)), initial=0.0))
-    ctx.record(f"{point}.result_t", res_over, acc_max)
-    return raw_to_float(res, result_t.fractional).reshape(shape)
+    ctx.record(point, res_over, acc_max)
+    return raw_to_float(res, result_t.fractional)
