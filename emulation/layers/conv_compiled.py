@@ -59,24 +59,27 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
     """The loop for one rounding (``trn``: a shift alone), overflow mode and product check,
     fixed when it compiles so that the loop over a block's accumulations vectorises."""
 
-    def loop(xt, pix, taps, dch, mw, b, rnd, lo, hi, acc, exact, over, col_max):
-        # xt (rows, samples): the padded input mantissas, one row per (row, column, channel),
-        # samples last so that each window value of a block of samples is one contiguous run;
-        # pix[p]: the row where the window of output pixel p starts, taps[i]: where its i-th
-        # value (in the C++ order) lies from there, mw[i]: its weights. A depthwise filter c
-        # (dch not empty) takes the values i of channel dch[i] == c only. rnd: k and the
-        # rounding offsets (`dense_compiled._offsets`).
+    def loop(xt, batch, pix, taps, dch, mw, b, rnd, lo, hi, first, acc, over, col_max, ext):
+        # xt (rows, >= batch samples): the padded input mantissas, a row per (row, column,
+        # channel), samples last: each window value of a block of samples is one run. pix[p]:
+        # the row where the window of output pixel p starts, taps[i]: where its i-th value (in
+        # the C++ order) lies from there, mw[i]: its weights. A depthwise filter c (dch not
+        # empty) takes the values i of channel dch[i] == c only. rnd: k and the rounding
+        # offsets (`dense_compiled._offsets`). Out: acc[first + sample, pixel, filter] (for a
+        # plain wrap the exact sums, not yet wrapped), over alike, col_max[i] the largest
+        # |x_i|, ext the smallest and largest exact sum.
         k, base, factor, smask, parity = rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]
         span = hi - lo  # 2^W - 1 for a plain wrap
         dw = dch.shape[0] > 0
         n_in, n_out = mw.shape
-        batch, pixels = xt.shape[1], pix.shape[0]
+        pixels = pix.shape[0]
         a = np.empty((n_out, _LANES), dtype=np.int64)
         e = np.empty((n_out, _LANES), dtype=np.int64)
         o = np.empty((n_out, _LANES), dtype=np.bool_)
-        for px in range(pixels):
-            for s0 in range(0, batch, _LANES):
-                m = min(_LANES, batch - s0)
+        # pixels inside a block of samples: the block's outputs and inputs stay in cache
+        for s0 in range(0, batch, _LANES):
+            m = min(_LANES, batch - s0)
+            for px in range(pixels):
                 for j in range(n_out):
                     for t in range(m):
                         a[j, t] = b[j]
@@ -120,12 +123,15 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
                                 elif out:
                                     v = 0
                                 a[j, t] = v
-                for j in range(n_out):
-                    for t in range(m):
-                        r = (s0 + t) * pixels + px
-                        exact[r, j] = e[j, t]
-                        acc[r, j] = a[j, t] if mode != 0 else e[j, t]
-                        over[r, j] = o[j, t]
+                e_lo, e_hi = ext[0], ext[1]
+                for t in range(m):
+                    r = first + s0 + t
+                    for j in range(n_out):
+                        acc[r, px, j] = a[j, t] if mode != 0 else e[j, t]
+                        over[r, px, j] = o[j, t]
+                        e_lo = min(e_lo, e[j, t])
+                        e_hi = max(e_hi, e[j, t])
+                ext[0], ext[1] = e_lo, e_hi
 
     return numba.njit(cache=True, nogil=True)(loop)
 
@@ -164,11 +170,12 @@ def _run(
     check: bool,
     accum_t: FixedType,
     depthwise: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """The loop over blocks of samples, each turned into padded int64 mantissas once.
 
-    Returns the accumulators, sums without overflow, cast-3 overflows (batch * pixels, n_filt)
-    and the largest |mantissa| of each im2col column (n_in,)."""
+    Returns the accumulators (batch, pixels, n_filt; for a plain wrap not yet wrapped), the
+    cast 2-3 overflows alike, the largest |mantissa| of each im2col column (n_in,) and the
+    smallest and largest sum without overflow."""
     batch, _, _, n_chan = x.shape
     oh, ow = out_size
     (kh, kw), (sh, sw) = kernel, strides
@@ -179,24 +186,24 @@ def _run(
     pix = ((np.arange(oh) * sh)[:, None] * wp + np.arange(ow) * sw).ravel() * n_chan
     pix = np.ascontiguousarray(pix, dtype=np.int64)
     n_out = mw.shape[1]
-    acc = np.empty((batch * oh * ow, n_out), dtype=np.int64)
-    exact = np.empty_like(acc)
+    acc = np.empty((batch, oh * ow, n_out), dtype=np.int64)
     over = np.zeros(acc.shape, dtype=bool)
     col_max = np.zeros(len(order), dtype=np.int64)
+    ext = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min], dtype=np.int64)
     rows = hp * wp * n_chan
     step = max(_LANES, _BLOCK // max(1, rows))
     lo, hi = np.int64(accum_t.min_raw), np.int64(accum_t.max_raw)
     kernel_fn = _KERNELS[(not rnd[1:].any(), mode, check)]
     scale = float(np.ldexp(1.0, x_fractional))
     top, left, wp64 = np.int64(pads[0]), np.int64(pads[2]), np.int64(wp)
+    # one buffer for every block: each writes the same inside, the padding stays zero
+    xt = np.zeros((rows, min(step, batch)), dtype=np.int64)
     for s0 in range(0, batch, step):
         xb = x[s0 : s0 + step]
-        xt = np.zeros((rows, len(xb)), dtype=np.int64)
         _pad_compiled(xb, scale, top, left, wp64, xt)
-        out = slice(s0 * oh * ow, (s0 + len(xb)) * oh * ow)
-        kernel_fn(xt, pix, taps, dch, mw, b_raw, rnd, lo, hi,
-                  acc[out], exact[out], over[out], col_max)  # fmt: skip
-    return acc, exact, over, col_max
+        kernel_fn(xt, np.int64(len(xb)), pix, taps, dch, mw, b_raw, rnd, lo, hi, np.int64(s0),
+                  acc, over, col_max, ext)  # fmt: skip
+    return acc, over, col_max, (int(ext[0]), int(ext[1]))
 
 
 def warm_up() -> None:
@@ -204,9 +211,10 @@ def warm_up() -> None:
     if available:
         one, zero, out = np.ones(1, np.int64), np.zeros(1, np.int64), np.empty((1, 1), np.int64)
         rnd, lo, hi = np.array([1, 0, 0, 0, 0], np.int64), np.int64(-8), np.int64(7)
-        args = (one.reshape(1, 1), one, rnd, lo, hi, out, out.copy(), np.zeros((1, 1), bool))
+        acc, over = np.empty((1, 1, 1), np.int64), np.zeros((1, 1, 1), bool)
+        args = (one.reshape(1, 1), one, rnd, lo, hi, zero[0], acc, over, zero.copy())
         for fn in _KERNELS.values():
-            fn(one.reshape(1, 1), zero, zero, zero, *args, zero.copy())
+            fn(one.reshape(1, 1), one[0], zero, zero, zero, *args, np.zeros(2, np.int64))
         _pad_compiled(np.ones((1, 1, 1, 1)), 1.0, *(np.int64(v) for v in (0, 0, 1)), out)
 
 
@@ -273,19 +281,19 @@ def conv2d(
     rnd = np.array((k, *offsets), dtype=np.int64)
     mw = np.ascontiguousarray(mw[idx], dtype=np.int64)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
-    acc, exact, over, col_max = _run(
+    acc, over, col_max, (e_lo, e_hi) = _run(
         np.asarray(x, dtype=np.float64), x_t.fractional, (kh, kw), strides, pads, out_size,
         idx, mw, b64, rnd, mode, not fit, accum_t, depthwise,
     )  # fmt: skip
     # the largest |product|, as `dense` takes it: column maximum times the row's largest weight
     w_top = np.abs(mw).max(axis=1)
     pmax = int(np.max(col_max.astype(object) * w_top.astype(object), initial=0))
-    e_lo, e_hi = int(exact.min()), int(exact.max())
     if mode == 0 and not (accum_t.min_raw <= e_lo and e_hi <= accum_t.max_raw):
         source = FixedType(64, 64 - accum_t.fractional)
-        acc, wrapped = accum_t.requantize_raw(exact, source, return_overflow=True)
+        acc, wrapped = accum_t.requantize_raw(acc, source, return_overflow=True)
         over |= wrapped
-    over |= b_over
+    if b_over.any():
+        over |= b_over
     p_frac = x_t.fractional + w_t.fractional + max(shift, 0)
     max_abs = max(
         float(np.max(np.abs(b), initial=0.0)),
@@ -293,9 +301,8 @@ def conv2d(
         float(np.ldexp(float(pmax), -p_frac)),
     )
     ctx.record(f"{point}.accum_t", over, max_abs)
-    return _result(acc, accum_t, result_t, ctx, f"{point}.result_t").reshape(
-        x.shape[0], *out_size, n_filt
-    )
+    y = _result(acc, accum_t, result_t, ctx, f"{point}.result_t")
+    return y.reshape(x.shape[0], *out_size, n_filt)
 
 
 def _result(
