@@ -172,7 +172,7 @@ WIDE_CONFIG = {
 
 
 def _wide_model() -> object:
-    """Two Conv2D on one input: 58- and 54-bit accumulators, one wrapping, one saturating (Resource)."""
+    """Two Conv2D on one input: 58- and 54-bit accumulators, wrapping / saturating (Resource)."""
     import keras
 
     keras.utils.set_random_seed(21)
@@ -191,8 +191,8 @@ def _wide_model() -> object:
 @pytest.mark.csim
 @pytest.mark.parametrize("compiled", [True, False])
 def test_wide_accumulators_are_bit_exact(compiled: bool, monkeypatch) -> None:
-    """Sums past 2^53 in 58- and 54-bit accumulators, wrapping and saturating, equal the C simulation
-    on the compiled loop and on the NumPy path; both record the same overflows."""
+    """Sums past 2^53 in 58- and 54-bit accumulators, wrapping and saturating, equal the C
+    simulation on the compiled loop and on the NumPy path."""
     from emulation.model import EmulatedModel
 
     model = _wide_model()
