@@ -19,6 +19,11 @@ order of ``dense_resource_rf_leq_nin``; it is only correct for ReuseFactor <= n_
 asserts it), so a larger ReuseFactor is refused here. A Conv with a 1-wide kernel becomes
 hls4ml's ``PointwiseConv1D/2D``: same arithmetic.
 
+Where numba is available and the values fit int64, `conv2d` and `depthwise_conv2d` run
+`emulation.layers.conv_compiled` instead: the same casts in one compiled loop that reads the
+windows in place (no im2col copy). The im2col + `dense` path below stays the reference; the
+tests run both.
+
 Depthwise convolution (``depthwise_conv_*_latency_cl``): each channel is its own Dense with
 ``filt_height * filt_width`` inputs and one output, products cast to accum_t, summed from the
 cast bias in kernel order. hls4ml supports it for Latency only (Resource asserts) and depth

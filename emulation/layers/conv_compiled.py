@@ -2,28 +2,30 @@
 
 The NumPy path (`emulation.layers.conv`) copies every window into an im2col matrix and runs
 `emulation.layers.dense.dense` on it, in blocks of samples: ``kh * kw`` copies of the input,
-a few passes over them, and per-block casts. Here, for a block of output pixels at a time
-(samples x out_h x out_w, flattened), the window values are gathered into a small buffer that
-stays in cache (0 where the window covers padding, as hls4ml's ``fill_buffer`` writes), then
-every accumulation runs the C++ loop of ``conv_*_cl`` exactly, in int64 mantissas::
+a few passes over them, and per-block casts. Here the input becomes int64 mantissas once, in
+a zero-padded buffer laid out samples last (0 where a window covers padding, as hls4ml's
+``fill_buffer`` writes), so that a window value of a block of samples is one contiguous run;
+then every accumulation runs the C++ loop of ``conv_*_cl`` exactly::
 
     acc = bias[f]
-    for i in <order>:  acc = O(acc + R(x[i] * w[i, f] / 2^k))
+    for i in <order>:  acc = O(acc + C(R(x[i] * w[i, f] / 2^k)))
 
 with R the rounding of accum_t (cast 2, the add-and-shift of `dense_compiled`; k = 0 when
-accum_t keeps every fractional bit of the products) and O its overflow mode (cast 3): none for
-a plain wrap (addition modulo 2^W is associative: the exact sum is wrapped once afterwards),
-saturation or zero otherwise, every partial sum in the C++ order. The accumulations of a
-block are the innermost loop, so it vectorises for any number of filters.
+accum_t keeps every fractional bit of the products), C the product's own overflow (where the
+bounds say a product may leave accum_t's range) and O the overflow mode of cast 3: none for a
+plain wrap (addition modulo 2^W is associative: the exact sum is wrapped once afterwards),
+saturation or zero otherwise, every partial sum in the C++ order. The samples of a block are
+the innermost loop, so it vectorises for any number of filters; each (rounding, overflow mode,
+product check) has its own compiled loop, the branches fixed.
 
-It applies when every value is an int64 mantissa, no product can overflow accum_t on its own
-and every partial sum fits 62 bits (bounds from the largest input of each channel, as
-`emulation.layers.dense` proves its paths); `conv2d` returns None otherwise and the caller
-runs the NumPy reference. Depthwise convolution is the same loop where filter c takes
-the products of channel c only, in kernel order.
+It applies when every value is an int64 mantissa and every product and partial sum fits 62
+bits (bounds from the largest input, as `emulation.layers.dense` proves its paths); `conv2d`
+returns None otherwise and the caller runs the NumPy reference. Depthwise convolution is the
+same loop where filter c takes the products of channel c only, in kernel order.
 
 `available` says whether numba imports; `enabled` (a module flag the tests switch) chooses
-between this and the NumPy reference.
+between this and the NumPy reference. `warm_up` compiles every loop (or loads it from numba's
+cache) ahead of a timed emulation.
 """
 
 from __future__ import annotations
