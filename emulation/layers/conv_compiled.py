@@ -283,9 +283,10 @@ def conv2d(
     rnd = np.array((k, *offsets), dtype=np.int64)
     mw = np.ascontiguousarray(mw[idx], dtype=np.int64)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
+    x = np.ascontiguousarray(x, dtype=np.float64)  # one loop signature for every input
     acc, over, col_max, (e_lo, e_hi) = _run(
-        np.asarray(x, dtype=np.float64), x_t.fractional, (kh, kw), strides, pads, out_size,
-        idx, mw, b64, rnd, mode, not fit, accum_t, depthwise,
+        x, x_t.fractional, (kh, kw), strides, pads, out_size, idx, mw, b64, rnd, mode, not fit,
+        accum_t, depthwise,
     )  # fmt: skip
     # the largest |product|, as `dense` takes it: column maximum times the row's largest weight
     w_top = np.abs(mw).max(axis=1)

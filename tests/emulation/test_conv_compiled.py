@@ -210,3 +210,24 @@ def test_wide_accumulators_are_bit_exact(compiled: bool, monkeypatch) -> None:
     assert calls and all(calls) == compiled
     assert em.overflows["wide_wrap.accum_t"].count > 0  # the wrap really acts
     assert em.overflows["wide_sat.accum_t"].count > 0  # and the saturation
+
+
+def _signatures() -> list[int]:
+    loops = [*conv_compiled._KERNELS.values(), conv_compiled._pad_compiled]
+    return [len(f.signatures) for f in loops]
+
+
+def test_no_call_compiles_after_the_warm_up() -> None:
+    """`warm_up` compiles every loop a convolution calls, so a timed emulation never pays one."""
+    conv_compiled.warm_up()
+    before = _signatures()
+    rng = np.random.default_rng(4)
+    x_t, w_t = T("ap_fixed<10,4>"), T("ap_fixed<8,2>")
+    x = _draw(rng, (3, 5, 5, 2), x_t, 4.0)[:, ::-1]  # not contiguous
+    w = _draw(rng, (3, 3, 2, 2), w_t, 1.0)
+    for accum in ("ap_fixed<9,3,AP_RND,AP_SAT>", "ap_fixed<12,5>", "ap_fixed<30,10>"):
+        for fn in (conv2d, depthwise_conv2d):
+            kernel = w if fn is conv2d else w[..., 0]
+            fn(x, kernel, np.zeros(2), strides=(1, 2), pads=(1, 1, 1, 1), x_t=x_t, w_t=w_t,
+               b_t=w_t, accum_t=T(accum), result_t=T("ap_fixed<8,3>"))  # fmt: skip
+    assert _signatures() == before
