@@ -19,6 +19,11 @@ order of ``dense_resource_rf_leq_nin``; it is only correct for ReuseFactor <= n_
 asserts it), so a larger ReuseFactor is refused here. A Conv with a 1-wide kernel becomes
 hls4ml's ``PointwiseConv1D/2D``: same arithmetic.
 
+Where numba is available and the values fit int64, `conv2d` and `depthwise_conv2d` run
+`emulation.layers.conv_compiled` instead: the same casts in one compiled loop that reads the
+windows in place (no im2col copy). The im2col + `dense` path below stays the reference; the
+tests run both.
+
 Depthwise convolution (``depthwise_conv_*_latency_cl``): each channel is its own Dense with
 ``filt_height * filt_width`` inputs and one output, products cast to accum_t, summed from the
 cast bias in kernel order. hls4ml supports it for Latency only (Resource asserts) and depth
@@ -36,6 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from emulation.fixed import FixedType
+from emulation.layers import conv_compiled
 from emulation.layers.base import Context, Node, register
 from emulation.layers.dense import dense, dense_sum_order
 from emulation.layers.im2col import (
@@ -100,6 +106,13 @@ def conv2d(
     w2 = np.asarray(w, dtype=np.float64).reshape(n_in, n_filt)
     ctx = ctx if ctx is not None else Context()
     oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    types = {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
+    y = conv_compiled.conv2d(
+        x, w, b, strides=strides, pads=pads, out_size=(oh, ow), **types, order=order, ctx=ctx,
+        point=point,
+    )  # fmt: skip
+    if y is not None:
+        return y
     out = np.empty((x.shape[0], oh, ow, n_filt))
     step = _samples_per_block(oh * ow, n_in)
     for s0 in range(0, x.shape[0], step):
@@ -194,6 +207,15 @@ def depthwise_conv2d(
     b = np.asarray(b, dtype=np.float64).reshape(n_chan)
     ctx = ctx if ctx is not None else Context()
     oh, ow = output_size(x.shape[1:3], (kh, kw), strides, pads)
+    types = {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
+    diagonal = np.zeros((kh, kw, n_chan, n_chan))
+    diagonal[:, :, np.arange(n_chan), np.arange(n_chan)] = w3.reshape(kh, kw, n_chan)
+    y = conv_compiled.conv2d(
+        x, diagonal, b, strides=strides, pads=pads, out_size=(oh, ow), **types, order=None,
+        ctx=ctx, point=point, depthwise=True,
+    )  # fmt: skip
+    if y is not None:
+        return y
     out = np.empty((x.shape[0], oh, ow, n_chan))
     step = _samples_per_block(oh * ow, kh * kw * n_chan)
     for s0 in range(0, x.shape[0], step):

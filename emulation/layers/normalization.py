@@ -51,7 +51,15 @@ def batchnorm(
     s_t = sum_type(product_type(x_t, scale_t), bias_t)
     if s_t.width <= _FLOAT_BITS:
         # every product and sum is a value of s_t: exact in float64
-        return ctx.cast(x * scale + bias, result_t, point)
+        y = x * scale
+        y += bias
+        lo, hi = (float(y.min()), float(y.max())) if y.size else (0.0, 0.0)
+        if result_t.fractional >= s_t.fractional and result_t.min <= lo and hi <= result_t.max:
+            # result_t holds every value as it is (its grid is finer, its range covers them):
+            # the cast is the identity and overflows nowhere
+            ctx.record(point, np.broadcast_to(np.False_, y.shape), max(hi, -lo))
+            return y
+        return ctx.cast(y, result_t, point)
     dtype = np.int64 if s_t.width <= _INT64_BITS else object
     mx = np.asarray(x_t.quantize_raw(x)).astype(dtype)
     ms = np.asarray(scale_t.quantize_raw(scale)).astype(dtype)

@@ -20,6 +20,7 @@ import pytest
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
+from emulation.layers import conv_compiled
 from emulation.layers.base import Context, Node
 from emulation.layers.conv import (
     conv2d,
@@ -40,6 +41,14 @@ from tests.support.hls import (
 
 T = FixedType.parse
 N_SAMPLES = 300
+PATHS = ["compiled", "numpy"] if conv_compiled.available else ["numpy"]
+
+
+@pytest.fixture(params=PATHS)
+def conv_path(request, monkeypatch) -> str:
+    """Each test runs on the compiled loop (`conv_compiled`) and on the NumPy reference."""
+    monkeypatch.setattr(conv_compiled, "enabled", request.param == "compiled")
+    return request.param
 
 
 # ===================================================================== 1. without a compiler
@@ -108,7 +117,7 @@ def test_windows_match_hls4ml_im2col(kernel, strides, pads) -> None:
         ("ap_fixed<30,10>", "ap_fixed<12,5,AP_RND_MIN_INF>", 1),  # exact float path
     ],
 )
-def test_conv2d_equals_the_template_loops(accum: str, result: str, reuse: int) -> None:
+def test_conv2d_equals_the_template_loops(accum: str, result: str, reuse: int, conv_path) -> None:
     """conv2d casts every product and running sum as conv_2d_*_cl does, in its order."""
     rng = np.random.default_rng(reuse)
     x_t, w_t, b_t = T("ap_fixed<8,3>"), T("ap_fixed<7,1,AP_RND>"), T("ap_fixed<8,2>")
@@ -133,7 +142,7 @@ def test_conv2d_equals_the_template_loops(accum: str, result: str, reuse: int) -
     assert np.array_equal(got, want), mismatch_report(got, want, types=(accum, result))
 
 
-def test_depthwise_conv2d_equals_one_dense_per_channel() -> None:
+def test_depthwise_conv2d_equals_one_dense_per_channel(conv_path) -> None:
     """Each channel of depthwise_conv2d is the template loop with that channel's kernel only."""
     rng = np.random.default_rng(7)
     x_t, w_t, b_t = T("ap_fixed<8,3>"), T("ap_fixed<6,1>"), T("ap_fixed<8,2>")
@@ -355,7 +364,7 @@ def conv_run(request) -> tuple[object, dict, object, list[np.ndarray]]:
 
 @requires_gxx
 @pytest.mark.csim
-def test_conv_model_predict_is_bit_exact(conv_run) -> None:
+def test_conv_model_predict_is_bit_exact(conv_run, conv_path) -> None:
     """Every output of the conv models equals hls4ml's C simulation."""
     model, config, em, X = conv_run
     got, want = em.predict(X), hls_predict(model, config, X)
@@ -366,7 +375,7 @@ def test_conv_model_predict_is_bit_exact(conv_run) -> None:
 
 @requires_gxx
 @pytest.mark.csim
-def test_conv_model_trace_is_bit_exact(conv_run) -> None:
+def test_conv_model_trace_is_bit_exact(conv_run, conv_path) -> None:
     """Every conv layer's output equals hls4ml's trace of the same layer."""
     model, config, em, X = conv_run
     got, want = em.trace(X), hls_trace(model, config, X)
@@ -414,7 +423,7 @@ REAL_MODELS = {
         ("jet_conv2d_small_nobn", True),
     ],
 )
-def test_real_conv_model_is_bit_exact(realdata, model_key: str, narrow: bool) -> None:
+def test_real_conv_model_is_bit_exact(realdata, model_key: str, narrow: bool, conv_path) -> None:
     """A community conv model: predict and every traced layer equal the C simulation."""
     import hls4ml
 
