@@ -12,8 +12,9 @@ Four things are read differently from a fresh conversion:
 - a weight's decimal text follows the variable's own format (``precision_fmt``), which hls4ml
   updates only through ``update_precision``: a precision assigned directly to ``var.type`` keeps
   the old number of digits in the text, then is cast to the new type;
-- in io_stream every node records ``stream_pack``, the (n_elem, n_pack) of its input stream
-  (a flatten stays in place, so a layer after it reads its input's packs);
+- in io_stream every node records ``stream_pack`` and ``stream_out_pack``, the (n_elem, n_pack)
+  of its input and output streams (a flatten stays in place, so a layer after it reads its
+  input's packs);
 - io_stream inserts ``Clone`` layers (one output read by several layers) whose outputs are
   named ``<output>_cpy<i>``; every such name is mapped back to the Clone node, an identity.
 """
@@ -130,7 +131,11 @@ def graph_from_hls_model(hls_model: Any) -> Graph:
         inputs = tuple(alias.get(i, i) for i in node.inputs)
         attrs = node.attrs
         if io_type == "io_stream" and node.inputs:
-            attrs = {**attrs, "stream_pack": _pack(layer.get_input_variable().type)}
+            packs = {
+                "stream_pack": _pack(layer.get_input_variable().type),
+                "stream_out_pack": _pack(layer.get_output_variable().type),
+            }
+            attrs = {**attrs, **packs}
         nodes.append(dataclasses.replace(node, inputs=inputs, attrs=attrs))
     graph = Graph(
         nodes=nodes,

@@ -56,6 +56,9 @@ STREAM_KINDS = frozenset(
         "Clone",
         "ZeroPadding1D",
         "ZeroPadding2D",
+        "Cropping1D",
+        "Cropping2D",
+        "Resize",
     }
 )
 
@@ -85,6 +88,14 @@ def _stream_softmax(node: Node) -> Node:
             f"layer {node.name!r} of class Softmax normalises over an axis other than the last "
             f"(or packs {pack}) in io_stream, where hls4ml's stream softmax asserts axis=-1; "
             "use axis=-1 or io_parallel"
+        )
+    if tuple(node.attrs.get("stream_out_pack") or ()) != tuple(pack):
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class Softmax reads {pack[0]}-value stream elements but "
+            f"writes {node.attrs.get('stream_out_pack')} (it follows an in-place Flatten): "
+            "hls4ml's stream softmax then reads past its input (undefined values in its C "
+            "simulation); apply the softmax before the Flatten, put a Dense between, or use "
+            "io_parallel"
         )
     return dataclasses.replace(node, attrs={**node.attrs, "n_outer": n_in // pack[0], "n_inner": 1})
 

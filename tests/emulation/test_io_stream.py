@@ -1,13 +1,14 @@
 """io_stream (Vivado and Vitis) against hls4ml's C simulation built with ``io_type='io_stream'``.
 
-Two models carry the families: the two-input model of `test_vitis` (conv1d, conv2d with 'same'
+Three models carry the families: the two-input model of `test_vitis` (conv1d, conv2d with 'same'
 padding, so an inserted ZeroPadding2D, max and average pooling, concatenate, dense with Latency
 and Resource, Clone nodes, add, relu, sigmoid, softmax) and `stream_model` (strided and
 depthwise convolutions, pointwise conv, batch normalization, tanh / elu / leaky_relu /
 hard_sigmoid, average pooling whose saturating accumulator shows the stream adder tree, global
 pooling, multiply, the stable softmax, a softmax over the channels of a 1-D feature map and a
-non-flatten Reshape, a Repack). Each is compiled under a narrow and a wide config for each
-backend: eight compiles.
+non-flatten Reshape, a Repack), and `reshaping_model` (cropping, upsampling, an encoded conv,
+subtract / maximum / average, a 3-D concatenate, a Flatten output). Each is compiled under a
+narrow and a wide config for each backend: twelve compiles.
 """
 
 from __future__ import annotations
@@ -97,6 +98,49 @@ def stream_inputs() -> list[np.ndarray]:
     return xs
 
 
+def reshaping_model(seed: int = 3) -> object:
+    """Cropping1D/2D, UpSampling1D/2D (Resize), an encoded Conv1D, a Resource Conv2D, two
+    convolutions on one input (Clone), subtract / maximum / average, a 3-D concatenate, global
+    max pooling and a Flatten as model output (a Repack)."""
+    import keras
+
+    L = keras.layers
+    a_in = keras.Input((12, 3), name="s")
+    b_in = keras.Input((6, 6, 2), name="im")
+    a = L.UpSampling1D(2, name="up1")(L.Cropping1D((1, 2), name="cr1")(a_in))  # 18 x 3
+    a = L.Flatten(name="fl")(L.Conv1D(4, 3, name="ca")(a))
+    b = L.UpSampling2D(2, name="up2")(L.Cropping2D(((1, 0), (0, 1)), name="cr2")(b_in))
+    b1, b2 = L.Conv2D(3, 3, name="cb1")(b), L.Conv2D(3, 3, name="cb2")(b)
+    s = L.Subtract(name="sub")([b1, b2])
+    av = L.Average(name="av")([L.Maximum(name="mx")([b1, s]), b2])
+    cat = L.Concatenate(name="cat3")([av, s])
+    g = L.Dense(4, name="dg")(L.GlobalMaxPooling2D(name="gm")(cat))
+    model = keras.Model([a_in, b_in], [a, g])
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0.0, 0.5, w.shape) for w in layer.get_weights()])
+    return model
+
+
+RESHAPING_NARROW = {
+    "Model": {"Precision": "ap_fixed<10,4,AP_RND,AP_SAT>", "ReuseFactor": 1, "Strategy": "Latency"},
+    "LayerName": {
+        "ca": {"ConvImplementation": "Encoded"},
+        "cb1": {"Strategy": "Resource", "ReuseFactor": 3},
+        "sub": {"Precision": {"result": "ap_fixed<7,3,AP_RND,AP_SAT>"}},
+    },
+}
+RESHAPING_WIDE = {
+    "Model": {"Precision": "ap_fixed<24,10>", "ReuseFactor": 1, "Strategy": "Latency"}
+}
+
+
+def reshaping_inputs() -> list[np.ndarray]:
+    rng = np.random.default_rng(4)
+    return [rng.normal(0.0, 1.5, (N, 12, 3)), rng.normal(0.0, 1.5, (N, 6, 6, 2))]
+
+
 def assert_stream_matches_csim(model: object, config: dict, X: list, backend: str) -> object:
     """Every output and traced layer of the io_stream emulator equals hls4ml's C simulation."""
     from emulation.model import EmulatedModel
@@ -148,6 +192,31 @@ def test_stream_layers_match_csim(streamed: object, config: dict, backend: str) 
     kinds = {n.kind for n in em.nodes}
     assert {"Pooling1DStream", "Pooling2DStream", "GlobalPooling2DStream", "Repack"} <= kinds
     assert {"DepthwiseConv2D", "PointwiseConv2D", "GlobalPooling1D", "Merge"} <= kinds
+
+
+@pytest.mark.csim
+@requires_gxx
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("config", [RESHAPING_NARROW, RESHAPING_WIDE], ids=["narrow", "wide"])
+def test_reshaping_layers_match_csim(config: dict, backend: str) -> None:
+    """Cropping, upsampling, encoded and Resource convolutions, merges, a Flatten output."""
+    em = assert_stream_matches_csim(reshaping_model(), config, reshaping_inputs(), backend)
+    kinds = {n.kind for n in em.nodes}
+    assert {"Cropping1D", "Cropping2D", "Resize", "Repack", "Clone", "Merge"} <= kinds
+
+
+def test_a_softmax_after_an_in_place_flatten_is_refused() -> None:
+    """hls4ml's stream softmax after a Flatten reads past its 4-value input packs (undefined
+    values in its C simulation): refused, naming the layer and the way out."""
+    import keras
+
+    from emulation.model import EmulatedModel
+
+    inp = keras.Input((6, 2), name="s")
+    x = keras.layers.Flatten(name="fl")(keras.layers.Conv1D(4, 3, name="c")(inp))
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="sm")(x))
+    with pytest.raises(UnsupportedLayerError, match=r"'sm' of class Softmax .*before the Flatten"):
+        EmulatedModel(model, RESHAPING_WIDE, io_type="io_stream")
 
 
 def test_stream_average_saturates_in_hls4ml_tree_order() -> None:
