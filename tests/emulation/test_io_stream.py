@@ -99,7 +99,8 @@ def stream_inputs() -> list[np.ndarray]:
 
 
 def reshaping_model(seed: int = 3) -> object:
-    """Cropping1D/2D, UpSampling1D/2D (Resize), an encoded Conv1D, a Resource Conv2D, two
+    """Cropping1D/2D, UpSampling1D/2D (Resize), an encoded Conv1D, DepthwiseConv1D, PReLU, a
+    pointwise Conv1D, a Resource Conv2D, two
     convolutions on one input (Clone), subtract / maximum / average, a 3-D concatenate, global
     max pooling and a Flatten as model output (a Repack)."""
     import keras
@@ -108,7 +109,8 @@ def reshaping_model(seed: int = 3) -> object:
     a_in = keras.Input((12, 3), name="s")
     b_in = keras.Input((6, 6, 2), name="im")
     a = L.UpSampling1D(2, name="up1")(L.Cropping1D((1, 2), name="cr1")(a_in))  # 18 x 3
-    a = L.Flatten(name="fl")(L.Conv1D(4, 3, name="ca")(a))
+    a = L.DepthwiseConv1D(3, name="dw1")(L.Conv1D(4, 3, name="ca")(a))  # 14 x 4
+    a = L.Flatten(name="fl")(L.Conv1D(2, 1, name="pw1")(L.PReLU(name="pr")(a)))
     b = L.UpSampling2D(2, name="up2")(L.Cropping2D(((1, 0), (0, 1)), name="cr2")(b_in))
     b1, b2 = L.Conv2D(3, 3, name="cb1")(b), L.Conv2D(3, 3, name="cb2")(b)
     s = L.Subtract(name="sub")([b1, b2])
@@ -203,6 +205,7 @@ def test_reshaping_layers_match_csim(config: dict, backend: str) -> None:
     em = assert_stream_matches_csim(reshaping_model(), config, reshaping_inputs(), backend)
     kinds = {n.kind for n in em.nodes}
     assert {"Cropping1D", "Cropping2D", "Resize", "Repack", "Clone", "Merge"} <= kinds
+    assert {"DepthwiseConv1D", "PReLU", "PointwiseConv1D"} <= kinds
 
 
 def test_a_softmax_after_an_in_place_flatten_is_refused() -> None:
