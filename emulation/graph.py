@@ -67,6 +67,7 @@ class Graph:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     backend: str = "Vivado"
+    io_type: str = "io_parallel"
 
     def node(self, name: str) -> Node:
         """The node called ``name``."""

@@ -142,5 +142,6 @@ def graph_from_hls_model(hls_model: Any) -> Graph:
         inputs=tuple(alias.get(i, i) for i in hls_model.inputs),
         outputs=tuple(alias.get(o, o) for o in hls_model.outputs),
         backend=backend,
+        io_type=io_type,
     )
     return stream_graph(graph) if io_type == "io_stream" else graph

@@ -13,7 +13,9 @@ Read from hls4ml's stream passes and ``nnet_*_stream.h`` templates. What io_stre
   ``dense_resource`` over the window, as in io_parallel), activations, batch normalization,
   merges and padding compute what io_parallel computes.
 
-Any other layer is refused in io_stream with its name, class and the alternative.
+Any other layer is refused in io_stream with its name, class and the alternative: Dot and
+LayerNormalization (`STREAM_REFUSED`: hls4ml 1.3 converts them in io_stream but its C++ does not
+compile); hls4ml itself refuses EinsumDense and Permute in io_stream at conversion.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from emulation.graph import Graph
 from emulation.layers.base import Node
 from emulation.layers.im2col import layer_geometry
 
-__all__ = ["STREAM_KINDS", "stream_graph"]
+__all__ = ["STREAM_KINDS", "STREAM_REFUSED", "stream_graph"]
 
 #: hls4ml layer classes checked against hls4ml's io_stream C simulation.
 STREAM_KINDS = frozenset(
@@ -59,8 +61,16 @@ STREAM_KINDS = frozenset(
         "Cropping1D",
         "Cropping2D",
         "Resize",
+        "Embedding",
     }
 )
+
+_NO_STREAM = (
+    "hls4ml 1.3 has no io_stream implementation of it (its C++ does not compile); emulate the "
+    "model in io_parallel, where it is emulated"
+)
+#: hls4ml layer classes hls4ml 1.3 converts in io_stream but cannot compile there.
+STREAM_REFUSED = {"Dot": _NO_STREAM, "LayerNormalization": _NO_STREAM}
 
 _POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
 
@@ -101,6 +111,11 @@ def _stream_softmax(node: Node) -> Node:
 
 
 def _stream_node(node: Node) -> Node:
+    if node.kind in STREAM_REFUSED:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class {node.kind} is not supported in io_stream: "
+            f"{STREAM_REFUSED[node.kind]}"
+        )
     if node.kind not in STREAM_KINDS:
         raise UnsupportedLayerError(
             f"layer {node.name!r} of class {node.kind} is not emulated in io_stream; emulate the "

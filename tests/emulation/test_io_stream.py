@@ -179,6 +179,7 @@ def streamed() -> object:
 def test_families_match_csim_in_io_stream(families: object, config: dict, backend: str) -> None:
     """Dense, conv1d/2d, pooling, merge, activation and softmax families, in io_stream."""
     em = assert_stream_matches_csim(families, config, families_inputs(), backend)
+    assert (em.graph.backend, em.graph.io_type) == (backend, "io_stream")
     kinds = {n.kind for n in em.nodes}
     assert {"Conv1D", "Conv2D", "Pooling1D", "Pooling2DStream", "Dense", "Merge"} <= kinds
     assert {"Clone", "ZeroPadding2D", "Concatenate", "Activation", "Softmax"} <= kinds
@@ -236,6 +237,51 @@ def test_stream_average_saturates_in_hls4ml_tree_order() -> None:
     assert y[0, 0] == 0.125
 
 
+@pytest.mark.csim
+@requires_gxx
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_embedding_matches_csim_in_io_stream(backend: str) -> None:
+    """Embedding (nnet_embed_stream.h) with integer and fractional ids, saturating results."""
+    from tests.emulation import test_embedding as emb
+
+    assert_stream_matches_csim(emb.embedding_model(), emb.NARROW, emb.embedding_inputs(), backend)
+
+
+@pytest.mark.csim
+@requires_gxx
+@pytest.mark.parametrize("implementation", ["legacy", "argmax"])
+def test_softmax_implementations_match_csim_in_io_stream(implementation: str) -> None:
+    """The legacy and argmax stream softmaxes on a Dense output (latency and stable: above)."""
+    import keras
+
+    L = keras.layers
+    inp = keras.Input((8,), name="x")
+    model = keras.Model(inp, L.Activation("softmax", name="sm")(L.Dense(6, name="d")(inp)))
+    rng = np.random.default_rng(9)
+    model.get_layer("d").set_weights([rng.normal(0.0, 0.8, (8, 6)), rng.normal(0.0, 0.8, 6)])
+    config = {
+        "Model": {"Precision": "ap_fixed<12,5,AP_RND,AP_SAT>", "ReuseFactor": 1},
+        "LayerName": {
+            "sm": {
+                "Implementation": implementation,
+                "Precision": {"result": "ap_ufixed<8,0,AP_RND,AP_SAT>"},
+            }
+        },
+    }
+    assert_stream_matches_csim(model, config, rng.normal(0.0, 2.0, (N, 8)), "Vivado")
+
+
+def test_layers_hls4ml_cannot_compile_in_io_stream_are_refused_so() -> None:
+    """Dot and LayerNormalization: hls4ml converts them in io_stream but cannot compile them."""
+    from emulation.graph import Graph
+    from emulation.layers.base import Node
+    from emulation.stream import stream_graph
+
+    graph = Graph(nodes=[Node("dot", "Dot", (), (1,))], inputs=(), outputs=("dot",))
+    with pytest.raises(UnsupportedLayerError, match=r"'dot' of class Dot .*does not compile"):
+        stream_graph(graph)
+
+
 def test_an_unverified_layer_is_refused_in_io_stream() -> None:
     """A node kind not checked in io_stream is refused with its name, class and the way out."""
     from emulation.graph import Graph
@@ -290,3 +336,24 @@ def test_emulate_takes_io_type_from_the_flag_or_the_project(
     assert main(["emulate", "prj.yml", *args, "--io-type", "io_parallel"]) == 0
     assert seen == ["io_parallel", "io_stream", "io_stream", "io_parallel"]
     assert main(["check", "prj.yml"]) == 2
+
+
+@requires_gxx
+@pytest.mark.csim
+@pytest.mark.realdata
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("model_key", ["conv1d_small", "conv2d_model", "jet_conv2d_small"])
+def test_real_conv_models_match_csim_in_io_stream(realdata, model_key: str, backend: str) -> None:
+    """The community CNNs in io_stream, under hls4ml's own name-granularity config narrowed."""
+    import hls4ml
+
+    from emulation.keras_io import load_model
+    from tests.emulation.test_conv import REAL_MODELS
+    from tests.support.hls import narrow_config
+
+    model = load_model(realdata / REAL_MODELS[model_key])
+    config = narrow_config(
+        hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+    )
+    X = np.abs(np.random.default_rng(5).normal(0.0, 1.0, (200, *model.input_shape[1:])))
+    assert_stream_matches_csim(model, config, X, backend)
