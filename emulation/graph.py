@@ -1,9 +1,9 @@
 """hls4ml's own ModelGraph of a Keras model, as an ordered list of plain `Node`s.
 
 hls4ml decides the graph: `build_graph` runs ``hls4ml.converters.convert_from_keras_model``
-(Vivado or Vitis backend, ``io_parallel``), which applies hls4ml's optimizer passes and config
-precedence in milliseconds and writes or compiles nothing, then copies what the generated C++
-will use:
+(Vivado or Vitis backend, ``io_parallel`` or ``io_stream``), which applies hls4ml's optimizer
+passes and config precedence in milliseconds and writes or compiles nothing, then copies what the
+generated C++ will use:
 
 - every precision the layer's C++ names (``layer.types``: ``result_t``, ``accum_t``,
   ``weight_t``, ``table_t``, ...) as a `FixedType`, 'auto' already resolved by hls4ml;
@@ -67,6 +67,7 @@ class Graph:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     backend: str = "Vivado"
+    io_type: str = "io_parallel"
 
     def node(self, name: str) -> Node:
         """The node called ``name``."""
@@ -239,7 +240,7 @@ def backend_name(backend: str) -> str:
             return name
     raise ConfigError(
         f"backend {backend!r} is not emulated; expected one of {', '.join(BACKENDS)} (hls4ml's "
-        "names, io_parallel): convert for one of them"
+        "names): convert for one of them"
     )
 
 
@@ -280,8 +281,9 @@ def convert(
     *,
     output_dir: str | os.PathLike[str] | None = None,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Any:
-    """hls4ml's ModelGraph of ``model`` for ``backend`` (``io_parallel``), compiled nowhere.
+    """hls4ml's ModelGraph of ``model`` for ``backend`` and ``io_type``, compiled nowhere.
 
     Without ``output_dir`` nothing is written either (hls4ml only needs a path to write to
     later). What hls4ml prints goes through `quiet_hls4ml`: its printed warnings (an invalid
@@ -290,7 +292,9 @@ def convert(
     """
     import hls4ml
 
-    backend = backend_name(backend)
+    from emulation.hls_model_graph import io_type_name
+
+    backend, io_type = backend_name(backend), io_type_name(io_type)
     config = copy.deepcopy(_read_hls_config(hls_config))
     refuse_unsupported(model, config)
     if output_dir is None:
@@ -301,7 +305,7 @@ def convert(
                 model,
                 hls_config=config,
                 backend=backend,
-                io_type="io_parallel",
+                io_type=io_type,
                 output_dir=str(output_dir),
             )
     except UnsupportedLayerError:
@@ -323,6 +327,7 @@ def build_graph(
     hls_config: Mapping[str, Any] | str | os.PathLike[str],
     *,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Graph:
     """hls4ml's graph of a Keras model under an hls4ml config, as plain `Node`s.
 
@@ -332,13 +337,19 @@ def build_graph(
     hls_config : the ``HLSConfig`` dict (``Model`` / ``LayerType`` / ``LayerName``), a YAML
         file holding it, or a whole hls4ml project file (read by `emulation.config.read_config`).
     backend : ``"Vivado"`` or ``"Vitis"`` (any case), as hls4ml names them.
+    io_type : ``"io_parallel"`` or ``"io_stream"`` (read by `emulation.hls_model_graph`).
 
     Returns
     -------
     Graph
         Nodes in execution order (the order of the generated C++), model input and output names.
     """
-    hls_model = convert(model, hls_config, backend=backend)
+    hls_model = convert(model, hls_config, backend=backend, io_type=io_type)
+    if hls_model.config.get_config_value("IOType") == "io_stream":
+        from emulation.hls_model_graph import graph_from_hls_model
+
+        graph = graph_from_hls_model(hls_model)
+        return dataclasses.replace(graph, nodes=_mark_fused_batchnorm(model, graph.nodes))
     nodes = [_node(layer) for layer in hls_model.get_layers()]
     nodes = _mark_fused_batchnorm(model, nodes)
     return Graph(

@@ -55,7 +55,8 @@ def cast_type(graph: Graph, point: str) -> FixedType | None:
 
 
 class EmulatedModel:
-    """A Keras model as hls4ml 1.3 (Vivado or Vitis, io_parallel) computes it in C simulation.
+    """A Keras model as hls4ml 1.3 (Vivado or Vitis, io_parallel or io_stream) computes it in
+    C simulation.
 
     Parameters
     ----------
@@ -63,6 +64,7 @@ class EmulatedModel:
     hls_config : hls4ml config (``Model`` / ``LayerType`` / ``LayerName``), a YAML file holding
         it, or a whole hls4ml project file (its ``HLSConfig``).
     backend : hls4ml's backend, ``"Vivado"`` (default) or ``"Vitis"``.
+    io_type : hls4ml's ``"io_parallel"`` (default) or ``"io_stream"``.
 
     The graph, every type and every weight are read once from hls4ml's own conversion
     (`emulation.graph`); `predict` and `trace` then run the layer functions batch by batch.
@@ -79,8 +81,17 @@ class EmulatedModel:
         hls_config: Mapping[str, Any] | str | os.PathLike[str],
         *,
         backend: str = "Vivado",
+        io_type: str = "io_parallel",
     ) -> None:
-        self._setup(build_graph(model, hls_config, backend=backend))
+        self._setup(build_graph(model, hls_config, backend=backend, io_type=io_type))
+
+    @classmethod
+    def from_hls_model(cls, hls_model: Any) -> EmulatedModel:
+        """An emulator of an hls4ml ``ModelGraph`` as it stands (any frontend, edits made on
+        the graph included): its ``predict`` equals ``hls_model.predict`` once compiled."""
+        from emulation.hls_model_graph import graph_from_hls_model
+
+        return cls.from_graph(graph_from_hls_model(hls_model))
 
     @classmethod
     def from_graph(cls, graph: Graph) -> EmulatedModel:

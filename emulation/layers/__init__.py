@@ -17,6 +17,7 @@ from emulation.layers import parametrized  # noqa: F401
 from emulation.layers import softmax  # noqa: F401
 from emulation.layers import conv  # noqa: F401
 from emulation.layers import pooling  # noqa: F401
+from emulation.layers import pooling_stream  # noqa: F401
 from emulation.layers import merge  # noqa: F401
 from emulation.layers import reshape  # noqa: F401
 from emulation.layers import embedding  # noqa: F401

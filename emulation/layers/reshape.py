@@ -250,3 +250,16 @@ def _resize_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.nd
         y = resize_nearest(x[:, None], 1, int(node.attrs["out_width"]))
         return y[:, 0]
     return resize_nearest(x, int(node.attrs["out_height"]), int(node.attrs["out_width"]))
+
+
+@register("Clone")
+def _clone_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
+    # io_stream copies a stream read by several layers (nnet::clone_stream): same values
+    return inputs[0]
+
+
+@register("Repack")
+def _repack_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
+    # io_stream's Reshape (nnet::repack_stream) copies each value into the Reshape's result_t
+    x = inputs[0].reshape(inputs[0].shape[0], *node.output_shape)
+    return ctx.cast(x, node.types["result_t"], f"{node.name}.result_t")

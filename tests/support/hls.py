@@ -13,7 +13,7 @@ Usage::
 ``model`` is a Keras model, ``hls_config`` an hls4ml config dict (``Model`` / ``LayerType`` /
 ``LayerName``) or the path of a YAML file holding one. The model is converted exactly as the
 emulator's reference is (``backend='Vivado'`` unless ``backend=`` says ``'Vitis'``,
-``io_type='io_parallel'``) and compiled with g++.
+``io_type='io_parallel'`` unless ``io_type=`` says ``'io_stream'``) and compiled with g++.
 
 Compiled models are cached for the whole pytest session, keyed by a hash of the model's JSON, its
 weight bytes, the config (as YAML) and the hls4ml version, so two tests asking for the same model
@@ -82,12 +82,16 @@ def _read_config(hls_config: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     return copy.deepcopy(dict(hls_config))
 
 
-def _cache_key(model: Any, config: Mapping[str, Any], backend: str = "Vivado") -> str:
+def _cache_key(
+    model: Any, config: Mapping[str, Any], backend: str = "Vivado", io_type: str = "io_parallel"
+) -> str:
     import hls4ml
 
     h = hashlib.sha256()
     if backend != "Vivado":  # keys of Vivado compiles stay as they were
         h.update(backend.encode())
+    if io_type != "io_parallel":
+        h.update(io_type.encode())
     h.update(model.to_json().encode())
     for w in model.get_weights():
         a = np.ascontiguousarray(w)
@@ -105,6 +109,7 @@ def hls_compile(
     *,
     trace: bool = False,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Any:
     """The compiled hls4ml ``ModelGraph`` of ``model`` under ``hls_config``, cached per session.
 
@@ -115,7 +120,7 @@ def hls_compile(
 
     del trace  # every compile has trace hooks; see the module docstring
     config = _read_config(hls_config)
-    key = _cache_key(model, config, backend)
+    key = _cache_key(model, config, backend, io_type)
     if key in _CACHE:
         return _CACHE[key]
     out = _session_dir() / key
@@ -127,7 +132,7 @@ def hls_compile(
             model,
             hls_config=config,
             backend=backend,
-            io_type="io_parallel",
+            io_type=io_type,
             output_dir=str(out),
         )
         hls_model.config.trace_output = True
@@ -147,14 +152,19 @@ def _as_float64(X: Any) -> Any:
 
 
 def hls_predict(
-    model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any, *, backend: str = "Vivado"
+    model: Any,
+    hls_config: Mapping[str, Any] | str | Path,
+    X: Any,
+    *,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Any:
     """``hls_model.predict(X)`` with ``X`` as float64 (the exact ``double`` entry point).
 
     Returns what hls4ml returns: ``(n, output size)`` for one output, a list for several, and
     one sample's outputs without the batch axis when ``X`` holds a single sample.
     """
-    hls_model = hls_compile(model, hls_config, backend=backend)
+    hls_model = hls_compile(model, hls_config, backend=backend, io_type=io_type)
     with contextlib.redirect_stdout(io.StringIO()):
         return hls_model.predict(_as_float64(X))
 
@@ -164,14 +174,19 @@ class _TraceData(ctypes.Structure):
 
 
 def hls_trace(
-    model: Any, hls_config: Mapping[str, Any] | str | Path, X: Any, *, backend: str = "Vivado"
+    model: Any,
+    hls_config: Mapping[str, Any] | str | Path,
+    X: Any,
+    *,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> dict[str, np.ndarray]:
     """Every layer's output in the C simulation: ``{layer name: (n, *shape) float64}``.
 
     Same names and values as hls4ml's ``ModelGraph.trace`` (layers that emit C++ code; the
     input layer has none), read from the cached library without recompiling.
     """
-    hls_model = hls_compile(model, hls_config, trace=True, backend=backend)
+    hls_model = hls_compile(model, hls_config, trace=True, backend=backend, io_type=io_type)
     xs = _as_float64(X)
     xlist = xs if isinstance(xs, list) else [xs]
     top, ctype = hls_model._get_top_function(xlist[0] if len(xlist) == 1 else xlist)
@@ -181,11 +196,11 @@ def hls_trace(
     out_sizes = [int(v.size()) for v in hls_model.get_output_variables()]
 
     shapes: dict[str, tuple[int, ...]] = {}
-    n_traced = 0
     for layer in hls_model.get_layers():
         if layer.get_attr("function_cpp", None) and layer.get_attr("trace", False):
-            n_traced += len(layer.get_variables())
             shapes[layer.name] = tuple(layer.get_output_variable().shape)
+    # one trace entry per layer name: io_stream's Clone saves each copy under the same name
+    n_traced = len(shapes)
     lib = hls_model._top_function_lib
     lib.collect_trace_output.argtypes = [ctypes.POINTER(_TraceData)]
     lib.collect_trace_output.restype = None

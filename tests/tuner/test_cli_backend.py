@@ -69,9 +69,9 @@ def test_backend_reaches_the_emulator(files, tmp_path, monkeypatch):
     seen = []
     real = emulation.model.build_graph
 
-    def spy(model, cfg, *, backend="Vivado"):
+    def spy(model, cfg, *, backend="Vivado", **kwargs):
         seen.append(backend)
-        return real(model, cfg, backend=backend)
+        return real(model, cfg, backend=backend, **kwargs)
 
     monkeypatch.setattr(emulation.model, "build_graph", spy)
     out = tmp_path / "y.npy"
@@ -111,9 +111,9 @@ def test_tune_with_backend_vitis_converts_every_candidate_for_vitis(
     seen = set()
     real = emulation.graph.convert
 
-    def spy(model, cfg, *, output_dir=None, backend="Vivado"):
+    def spy(model, cfg, *, output_dir=None, backend="Vivado", **kwargs):
         seen.add(backend)
-        return real(model, cfg, output_dir=output_dir, backend=backend)
+        return real(model, cfg, output_dir=output_dir, backend=backend, **kwargs)
 
     monkeypatch.setattr(emulation.graph, "convert", spy)
     out = tmp_path / "run" / "cfg.yml"

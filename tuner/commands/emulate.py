@@ -13,8 +13,10 @@ from typing import Any
 
 __all__ = [
     "add_backend_argument",
+    "add_io_type_argument",
     "add_model_arguments",
     "backend_of",
+    "io_type_of",
     "load_inputs",
     "load_model_and_config",
     "register",
@@ -27,30 +29,54 @@ def add_backend_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         metavar="Vivado|Vitis",
-        help="hls4ml backend (io_parallel); default: the project file's Backend, else Vivado",
+        help="hls4ml backend; default: the project file's Backend, else Vivado",
     )
+
+
+def add_io_type_argument(p: argparse.ArgumentParser) -> None:
+    """``--io-type``, for the commands that emulate io_stream too."""
+    p.add_argument(
+        "--io-type",
+        metavar="io_parallel|io_stream",
+        help="hls4ml io type; default: the project file's IOType, else io_parallel",
+    )
+
+
+def _project_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The top-level settings of a project file given as MODEL (``Backend``, ``IOType``)."""
+    from emulation.config import read_yaml
+
+    model = getattr(args, "model", None)
+    if model and Path(model).suffix.lower() in (".yml", ".yaml") and Path(model).is_file():
+        data = read_yaml(Path(model))
+        return data if isinstance(data, dict) else {}
+    return {}
+
+
+def io_type_of(args: argparse.Namespace) -> str:
+    """``--io-type``, else the ``IOType`` of a project file given as MODEL, else io_parallel."""
+    from emulation.hls_model_graph import io_type_name
+
+    given = getattr(args, "io_type", None)
+    return io_type_name(given if given else _project_settings(args).get("IOType", "io_parallel"))
 
 
 def backend_of(args: argparse.Namespace) -> str:
     """``--backend``, else the ``Backend`` of a project file given as MODEL, else Vivado.
 
-    A project file whose ``IOType`` is not io_parallel is refused: the emulator reproduces
-    io_parallel only.
+    A command without ``--io-type`` (`add_io_type_argument`) runs io_parallel only, so there a
+    project file whose ``IOType`` is io_stream is refused.
     """
-    from emulation.config import read_yaml
     from emulation.errors import ConfigError
     from emulation.graph import backend_name
 
-    settings: dict[str, Any] = {}
-    model = getattr(args, "model", None)
-    if model and Path(model).suffix.lower() in (".yml", ".yaml") and Path(model).is_file():
-        data = read_yaml(Path(model))
-        settings = data if isinstance(data, dict) else {}
+    settings = _project_settings(args)
     io_type = str(settings.get("IOType", "io_parallel"))
-    if io_type.lower() != "io_parallel":
+    if not hasattr(args, "io_type") and io_type.lower() != "io_parallel":
         raise ConfigError(
-            f"{model}: IOType {io_type!r} is not emulated (io_parallel only): set IOType: "
-            "io_parallel in the project file"
+            f"{getattr(args, 'model', None)}: IOType {io_type!r} is not emulated by this command "
+            "(io_parallel only; aptune emulate also runs io_stream): set IOType: io_parallel in "
+            "the project file"
         )
     given = getattr(args, "backend", None)
     return backend_name(given if given else settings.get("Backend", "Vivado"))
@@ -116,12 +142,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compute hls4ml's C-simulation outputs bit for bit, without a compiler",
         description=(
             "Run aptune's bit-exact NumPy emulation of hls4ml's generated C++ (Vivado or "
-            "Vitis, io_parallel) on the data and save the outputs: the values hls4ml's compiled C "
-            "simulation would return for float64 inputs."
+            "Vitis, io_parallel or io_stream) on the data and save the outputs: the values "
+            "hls4ml's compiled C simulation would return for float64 inputs."
         ),
     )
     add_model_arguments(p)
     add_backend_argument(p)
+    add_io_type_argument(p)
     p.add_argument(
         "-o",
         "--output",
@@ -146,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     from emulation.files import atomic_save_npy
     from emulation.model import EmulatedModel
 
-    backend = backend_of(args)
+    backend, io_type = backend_of(args), io_type_of(args)
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
     from emulation.files import prepare_folder
@@ -154,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_folder(args.output.parent)
     if args.trace is not None:
         prepare_folder(args.trace, "trace")
-    em = EmulatedModel(model, config, backend=backend)
+    em = EmulatedModel(model, config, backend=backend, io_type=io_type)
     if args.trace is not None:
         traces = em.trace(X)
         for name, values in traces.items():
