@@ -98,8 +98,9 @@ def wide_kernels(
     w_t: FixedType,
     accum_t: FixedType,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Casts 2-3 by `dense_wide.exact_sums` or `dense_wide.rounded_sums` when no product can
-    overflow accum_t (from the largest mantissas) and everything fits int64; else None."""
+    """Casts 2-3 by `dense_wide.exact_sums` (exact products that cannot overflow accum_t, from
+    the largest mantissas) or `dense_wide.rounded_sums` (the others) when everything fits
+    int64; else None."""
     if accum_t.width > 64 or b_raw.dtype != np.int64:
         return None
     mx, mw = int64_mantissas(x, x_t), int64_mantissas(w, w_t)
@@ -109,8 +110,14 @@ def wide_kernels(
     shift = accum_t.fractional - x_t.fractional - w_t.fractional
     biggest = big << shift if shift >= 0 else (big >> -shift) + 1
     fit = biggest <= accum_t.max_raw and -biggest >= accum_t.min_raw
+    if shift >= 0 and fit:
+        return dense_wide.exact_sums(mx, mw, b_raw, shift, accum_t)
     if shift >= 0:
-        return dense_wide.exact_sums(mx, mw, b_raw, shift, accum_t) if fit else None
+        # exact products that may leave the range: on accum_t's grid, cast 2 is the overflow
+        # mode alone (rounded_sums with k = 0)
+        if big << shift >= 1 << INT64_BITS:
+            return None
+        mw, big, shift = mw << np.int64(shift), big << shift, 0
     k = -shift
     x_max = np.max(np.abs(mx.astype(np.float64)), axis=0)
     if big + (1 << k) >= 1 << INT64_BITS or not sums_fit_int64(x_max, mw, b_raw, k, accum_t, fit):

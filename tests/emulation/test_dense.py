@@ -123,6 +123,46 @@ def test_matmul_equals_casting_every_product(accum, monkeypatch):
     assert ctx_fast.points == ctx_cast.points
 
 
+# accumulators narrower than the products of X_T and W_T (up to 8): most products leave the
+# range on their own, as in the tuner's accumulator trials; k = Fx + Fw - F_acc from 13 to -1
+PRODUCT_OVERFLOW = [
+    "ap_fixed<1,-1>",
+    "ap_fixed<4,1>",
+    "ap_fixed<5,2,AP_RND,AP_SAT>",
+    "ap_fixed<6,2,AP_RND_INF,AP_SAT_SYM>",
+    "ap_ufixed<6,2,AP_RND_CONV,AP_SAT_ZERO>",
+    "ap_ufixed<6,2,AP_TRN_ZERO>",
+    "ap_fixed<15,2,AP_TRN,AP_SAT>",  # k = 0: cast 2 is the overflow mode alone
+    "ap_fixed<16,2>",  # k = -1: products taken on accum_t's grid
+]
+
+
+@pytest.mark.parametrize("accum", PRODUCT_OVERFLOW)
+def test_products_leaving_the_range_take_the_int64_loop(accum, kernel, monkeypatch):
+    """Products that overflow accum_t on their own go through the int64 kernels (the compiled
+    loop where numba is) with the values, overflow counts and largest |value| of the float64
+    reference that casts every product, and of the literal C++ loop."""
+    x, w, b = _operands(7)
+    accum_t = FixedType.parse(accum)
+    prods = x[:, :, None] * w[None]
+    assert np.max(prods) > accum_t.max and np.min(prods) < accum_t.min
+    used: list[int] = []
+    real = dense_mod.dense_wide.rounded_sums
+    monkeypatch.setattr(
+        dense_mod.dense_wide, "rounded_sums", lambda *a, **kw: used.append(1) or real(*a, **kw)
+    )
+    order = dense_sum_order(x.shape[1], "resource", 4)
+    ctx, ctx_ref = Context(), Context()
+    got, _, result_t = _call(x, w, b, accum, order, ctx)
+    assert used
+    monkeypatch.setattr(dense_mod, "_ROUNDED_INT", False)
+    ref, _, _ = _call(x, w, b, accum, order, ctx_ref)
+    assert np.array_equal(got, ref), mismatch_report(got, ref, types=accum)
+    assert ctx.points == ctx_ref.points
+    assert ctx.points["dense.accum_t"].count > 0
+    assert np.array_equal(got, _reference(x, w, b, accum_t, result_t, order))
+
+
 def test_wide_types_use_python_integers(monkeypatch):
     """Past 62 bits the same code runs on Python ints and gives the int64 answer."""
     x, w, b = _operands(4, batch=50)
