@@ -130,11 +130,9 @@ def _loop(mx, fx, xs, mw, b, k, base, factor, smask, parity, mode, check, lo, hi
                 over[s0 + t, j] = o[j, t]
 
 
-def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, check, lo, mask, exact, over):
+def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, exact):
     # a plain-wrap accumulator needs only the exact sums: a reduction over the inputs, which
-    # vectorises (weights transposed, one sample's row converted once). With ``check`` a
-    # product may leave the range: each is wrapped (its own cast 2, lo + ((q - lo) mod 2^W))
-    # and flagged, so the sums and flags are those of the C++ casts (the final wrap is the same)
+    # vectorises (weights transposed, one sample's row converted once)
     from_float = fx.shape[0] > 0
     batch, n_in = fx.shape if from_float else mx.shape
     n_out = wt.shape[0]
@@ -145,17 +143,7 @@ def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, check, lo, mask
             row[i] = np.int64(fx[s, i] * xs) if from_float else np.int64(mx[s, i])
         for j in range(n_out):
             t = np.int64(b[j])
-            if check:
-                # the extremes of the rounded products flag them (two reductions vectorise)
-                top, bottom = lo, lo + mask
-                for i in range(n_in):
-                    p = row[i] * np.int64(wt[j, i])
-                    sg = p >> 63
-                    q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
-                    top, bottom = max(top, q), min(bottom, q)
-                    t += ((q - lo) & mask) + lo
-                over[s, j] = top > lo + mask or bottom < lo
-            elif trn:  # AP_TRN, the default: a shift alone
+            if trn:  # AP_TRN, the default: a shift alone
                 for i in range(n_in):
                     t += (row[i] * np.int64(wt[j, i])) >> k
             else:
@@ -166,8 +154,42 @@ def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, check, lo, mask
             exact[s, j] = t
 
 
+def _wrap_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, lo, mask, exact, over):
+    # plain wrap where a product may leave the range: each rounded product wrapped on its own
+    # (cast 2: lo + ((q - lo) mod 2^W)) and counted, then summed (the final wrap is the
+    # caller's); laid out as `_sum_loop`, a reduction over the inputs
+    from_float = fx.shape[0] > 0
+    batch, n_in = fx.shape if from_float else mx.shape
+    n_out = wt.shape[0]
+    row = np.empty(n_in, dtype=np.int64)
+    trn = base == 0 and factor == 0 and smask == 0 and parity == 0
+    for s in range(batch):
+        for i in range(n_in):
+            row[i] = np.int64(fx[s, i] * xs) if from_float else np.int64(mx[s, i])
+        for j in range(n_out):
+            t = np.int64(b[j])
+            n = np.int64(0)
+            if trn:
+                for i in range(n_in):
+                    q = (row[i] * np.int64(wt[j, i])) >> k
+                    r = ((q - lo) & mask) + lo
+                    n += r != q
+                    t += r
+            else:
+                for i in range(n_in):
+                    p = row[i] * np.int64(wt[j, i])
+                    sg = p >> 63
+                    q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+                    r = ((q - lo) & mask) + lo
+                    n += r != q
+                    t += r
+            exact[s, j] = t
+            over[s, j] = n > 0
+
+
 _compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
 _compiled_sum = numba.njit(cache=True, nogil=True)(_sum_loop) if available else None
+_compiled_wrap = numba.njit(cache=True, nogil=True)(_wrap_loop) if available else None
 
 
 _warm = False
@@ -199,7 +221,8 @@ def warm_up() -> None:
             # so these are the signatures of every call)
             ints = [np.int64(v) for v in (k, 0, 0, 0, 0, 0)]
             flags = np.zeros((1, 1), dtype=np.bool_)
-            _compiled_sum(mx, fx, 1.0, mw, b, *ints, np.int64(-8), np.int64(15), out[0], flags)
+            _compiled_sum(mx, fx, 1.0, mw, b, *ints[:5], out[0])
+            _compiled_wrap(mx, fx, 1.0, mw, b, *ints[:5], np.int64(-8), np.int64(15), out[0], flags)
             _compiled(mx, fx, 1.0, mw, b, *ints[:5], np.int64(1), *ints[5:], np.int64(-8),
                       np.int64(7), out[0], out[1], flags)  # fmt: skip
     _warm = True
@@ -249,12 +272,12 @@ def rounded_loop(
     ints = [np.int64(v) for v in (k, base, factor, smask, parity)]
     check = np.int64(not (products_fit or sums_only))
     lo, hi = np.int64(accum_t.min_raw), np.int64(accum_t.max_raw)
+    if mode == 0 and check and accum_t.width < 64:  # at W = 64 every int64 product fits
+        mask = np.int64((1 << accum_t.width) - 1)
+        _compiled_wrap(mx, fx, xs, np.ascontiguousarray(mw.T), b64, *ints, lo, mask, exact, over)
+        return exact, over, exact
     if mode == 0:
-        wt = np.ascontiguousarray(mw.T)
-        # mod 2^W as a mask; at W = 64 every int64 product is in range: nothing to check
-        check = np.int64(check and accum_t.width < 64)
-        mask = np.int64((1 << min(accum_t.width, 63)) - 1)
-        _compiled_sum(mx, fx, xs, wt, b64, *ints, check, lo, mask, exact, over)
+        _compiled_sum(mx, fx, xs, np.ascontiguousarray(mw.T), b64, *ints, exact)
         return exact, over, exact
     _compiled(mx, fx, xs, mw, b64, *ints, np.int64(mode), check, lo, hi, acc, exact, over)
     return acc, over, exact

@@ -12,8 +12,9 @@ from emulation.layers import dense_compiled
 pytestmark = pytest.mark.skipif(not dense_compiled.available, reason="numba is not installed")
 
 
-def _signatures() -> tuple[int, int]:
-    return len(dense_compiled._compiled.signatures), len(dense_compiled._compiled_sum.signatures)
+def _signatures() -> tuple[int, ...]:
+    loops = (dense_compiled._compiled, dense_compiled._compiled_sum, dense_compiled._compiled_wrap)
+    return tuple(len(loop.signatures) for loop in loops)
 
 
 @pytest.mark.parametrize("accum", ["ap_fixed<20,8,AP_RND,AP_SAT>", "ap_fixed<20,8>"])
