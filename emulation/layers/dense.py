@@ -136,15 +136,14 @@ def dense(
         acc, over, max_abs = _accumulate_float(x, w, b, x_t, w_t, b_t, accum_t, x_max)
     # the largest |product| before cast 2: exact, without forming every product
     if x.size and w.size:
-        col = x_max * np.max(np.abs(w), axis=1)
-        max_abs = max(max_abs, float(np.max(col)))
+        max_abs = max(max_abs, float(np.max(x_max * np.max(np.abs(w), axis=1))))
     ctx.record(f"{point}.accum_t", over, max_abs)
     if wide:
         res, res_over = result_t.requantize_raw(acc, accum_t, return_overflow=True)
         acc_max = float(np.max(np.abs(raw_to_float(acc, accum_t.fractional)), initial=0.0))
         ctx.record(f"{point}.result_t", res_over, acc_max)
         return raw_to_float(res, result_t.fractional)
-    return ctx.cast(acc, result_t, f"{point}.result_t")
+    return ctx.cast(acc, result_t, f"{point}.result_t", source=accum_t)
 
 
 def _accumulate_float(
@@ -170,12 +169,22 @@ def _accumulate_float(
     lo, hi = accum_t.min, accum_t.max
     if _matmul_ok(x_max, w, x_t, w_t, accum_t):
         # cast 2 is the identity: one matmul, exact (all on accum_t's grid, < 2^53 LSBs)
-        s = x @ w + b_acc
-        max_abs = max(max_abs, float(np.max(np.abs(s), initial=0.0)))
+        s = x @ w
+        s += b_acc
+        s_lo, s_hi = (float(s.min()), float(s.max())) if s.size else (0.0, 0.0)
+        max_abs = max(max_abs, s_hi, -s_lo)
         if modular:
+            if lo <= s_lo and s_hi <= hi:  # the final wrap leaves every sum as it is
+                return s, over, max_abs
             acc, s_over = accum_t.quantize(s, return_overflow=True)
             return acc, over | s_over, max_abs
-        bound = np.abs(x) @ np.abs(w) + np.abs(b_acc)
+        # |bias| + sum_i X_i |w_ij| bounds every partial sum of every sample: when it stays in
+        # range no cast 3 acts (one vector product; else the per-sample bound)
+        w_abs = np.abs(w)
+        top = float(np.max(x_max @ w_abs + np.abs(b_acc), initial=0.0))
+        if top <= hi and -top >= lo:
+            return s, over, max_abs
+        bound = np.abs(x) @ w_abs + np.abs(b_acc)
         late = ~((bound <= hi) & (-bound >= lo))
         acc = s
         if late.any():
@@ -243,14 +252,10 @@ def _rounded_int(
     accum_t: FixedType,
     products_fit: bool,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Casts 2-3 on int64 mantissas (`dense_wide.rounded_sums`) when everything fits int64:
-    the accumulator mantissas, the overflows and the largest |sum|; else None.
-
-    Products that cast 2 rounds (k >= 1 bits dropped), or that may leave accum_t's range
-    whatever k: those get the overflow mode on their own, in the same loop. A product with
-    more fractional bits in accum_t (k < 0) is taken on accum_t's grid (weights shifted left),
-    so that k = 0 and cast 2 is the overflow mode alone.
-    """
+    """Casts 2-3 on int64 mantissas (`dense_wide.rounded_sums`) for products that cast 2
+    rounds (k >= 1 bits dropped) or that may leave accum_t's range (then on accum_t's grid,
+    weights shifted left, when k < 0): the accumulator mantissas, the overflows and the
+    largest |sum|; None unless everything fits int64."""
     k = x_t.fractional + w_t.fractional - accum_t.fractional
     if products_fit and k < 1:
         return None  # exact products in range: the matmul's case, or an unsigned accumulator
