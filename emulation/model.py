@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,32 @@ from emulation.layers.base import Context, Node, QuantPoint, adapter_for
 __all__ = ["EmulatedModel", "cast_type", "warm_up"]
 
 DEFAULT_BATCH_SIZE = 4096
+# glibc malloc: arrays up to this size come from the heap, and up to the trim size of freed
+# heap is kept for reuse (see `_keep_freed_memory`)
+_MMAP_BYTES, _TRIM_BYTES = 32 << 20, 128 << 20
+_malloc_tuned = False
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc reuse freed memory instead of handing it back to the system.
+
+    Every layer allocates arrays of a batch's size (megabytes) and frees them a layer later.
+    By default glibc maps such blocks afresh or trims the freed heap, so the next layer pays a
+    page fault per 4 KiB it touches: 40 % of the time of a small MLP's predict. Raising the
+    mmap and trim thresholds (process-wide, once) keeps up to `_TRIM_BYTES` of freed memory
+    for reuse; peak memory is unchanged. No effect where the C library has no ``mallopt``.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc (macOS, Windows, musl without it)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
+    mallopt(m_mmap_threshold, _MMAP_BYTES)
+    mallopt(m_trim_threshold, _TRIM_BYTES)
 
 
 def warm_up() -> None:
@@ -91,6 +118,7 @@ class EmulatedModel:
         return em
 
     def _setup(self, graph: Graph) -> None:
+        _keep_freed_memory()
         self.graph: Graph = graph
         self._adapters = [adapter_for(node) for node in self.graph.nodes]
         self._input_nodes = {n.name: n for n in self.graph.nodes if n.kind == "Input"}
