@@ -55,3 +55,26 @@ def test_a_held_cast_records_what_the_cast_would():
         assert np.array_equal(y, cast.cast(x, target, "p"))
         assert skipped.points == cast.points
     assert cast.points["p"].count > 0  # the second target does not hold the source
+
+
+@pytest.mark.parametrize("act", ["relu", "linear"])
+@pytest.mark.parametrize("result", ["ap_ufixed<5,1>", "ap_ufixed<4,1>", "ap_fixed<6,2>"])
+def test_plain_activations_skip_only_casts_that_change_nothing(act, result):
+    """relu / linear through the adapter (which may skip the cast) equal the functions that
+    always cast, values and overflow accounting; relu's values are data_T's non-negative part,
+    so ap_ufixed<5,1> holds relu of ap_fixed<6,2>."""
+    from emulation.layers import activation
+    from emulation.layers.base import Node
+    from emulation.layers.exact import Caster
+
+    data_t, result_t = FixedType.parse("ap_fixed<6,2>"), FixedType.parse(result)
+    x = _every_value(data_t)[None]
+    node = Node(
+        "a", "Activation", ("d",), (x.shape[1],), attrs={"activation": act},
+        types={"result_t": result_t}, input_types=(data_t,),
+    )  # fmt: skip
+    ctx, ref = Context(), Context()
+    got = activation._activation_adapter(node, [x], ctx)
+    want = getattr(activation, act)(x, result_t=result_t, cast=Caster(ref, "a"))
+    assert np.array_equal(got, want)
+    assert ctx.points == ref.points
