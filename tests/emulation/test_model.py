@@ -226,3 +226,27 @@ def test_repeated_predicts_reuse_freed_memory():
         assert run.returncode == 0, run.stderr[-2000:]
         faults[mode] = int(run.stdout.split()[-1])
     assert faults["tuned"] < 100 < 1000 < faults["glibc-defaults"], faults
+
+
+def test_predict_and_trace_run_blas_on_one_thread(monkeypatch):
+    """`model.BLAS_THREADS` holds while the layers run, and BLAS is as before afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from emulation import model as model_mod
+
+    def blas_threads() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    outside = blas_threads()
+    if not outside or outside == {1}:
+        pytest.skip("BLAS runs on one thread here anyway")
+    seen: list[set[int]] = []
+    real = model_mod.EmulatedModel._run
+    monkeypatch.setattr(
+        model_mod.EmulatedModel, "_run", lambda *a: seen.append(blas_threads()) or real(*a)
+    )
+    em = EmulatedModel(mlp([4, 3]), {"Model": {"Precision": "ap_fixed<16,6>"}})
+    em.predict(inputs(5, 4))
+    em.trace(inputs(5, 4))
+    assert seen == [{1}, {1}]
+    assert blas_threads() == outside
