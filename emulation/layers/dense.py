@@ -45,6 +45,7 @@ from emulation.layers.base import Context, Node, register
 from emulation.layers.dense_int import (
     accumulate_int,
     chunks,
+    column_max_abs,
     int64_mantissas,
     raw_to_float,
     sums_fit_int64,
@@ -277,13 +278,6 @@ def _rounded_int(
         x, mw, b_raw, k, big, accum_t, products_fit, x_fractional=x_t.fractional
     )
     return raw, o, float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
-
-
-def column_max_abs(x: np.ndarray) -> np.ndarray:
-    """max |x_i| over the batch, per input (n_in,): two reductions, no |x| temporary."""
-    if x.shape[0] == 0:
-        return np.zeros(x.shape[1])
-    return np.maximum(x.max(axis=0), -x.min(axis=0))
 
 
 def _float_exact(

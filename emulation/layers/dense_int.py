@@ -23,6 +23,7 @@ from emulation.layers import dense_wide
 __all__ = [
     "accumulate_int",
     "chunks",
+    "column_max_abs",
     "int64_mantissas",
     "raw_to_float",
     "sums_fit_int64",
@@ -43,6 +44,26 @@ def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
 def wraps(t: FixedType) -> bool:
     """True when every cast to ``t`` is reduction modulo 2^W (associative)."""
     return t.overflow is Overflow.WRAP and t.sat_bits == 0
+
+
+def column_max_abs(x: np.ndarray) -> np.ndarray:
+    """max |x_i| over the batch, per input (n_in,), no |x| temporary. Few columns: by halving
+    the rows (long passes; NumPy's axis-0 reduction of a (4096, 4) array is 20x slower)."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1])
+    if x.shape[1] > 64:
+        return np.maximum(x.max(axis=0), -x.min(axis=0))
+    return np.maximum(_fold(x, np.maximum), -_fold(x, np.minimum))
+
+
+def _fold(x: np.ndarray, op: np.ufunc) -> np.ndarray:
+    while x.shape[0] > 1:
+        h = x.shape[0] // 2
+        y = op(x[:h], x[h : 2 * h])
+        if x.shape[0] % 2:
+            op(y[0], x[-1], out=y[0])
+        x = y
+    return x[0]
 
 
 def chunks(n: int, size: int) -> list[slice]:

@@ -47,6 +47,14 @@ def test_sum_order_is_strided_only_for_resource_between_1_and_n_in():
         assert dense_sum_order(8, strategy, r) is None
 
 
+@pytest.mark.parametrize("shape", [(1, 3), (2, 1), (7, 4), (4097, 16), (1000, 64), (33, 65)])
+def test_column_max_abs_equals_the_plain_reduction(shape):
+    """Halving the rows (few columns) or reducing along them: max |x_i| per column."""
+    x = np.random.default_rng(shape[0]).normal(0, 3, shape)
+    x[-1, 0] = -50.0  # the odd row left over by a halving holds a column's extreme
+    assert np.array_equal(dense_mod.column_max_abs(x), np.abs(x).max(axis=0))
+
+
 ACCUMULATORS = [
     "ap_fixed<30,10>",  # keeps every product bit, wraps: one matmul
     "ap_fixed<18,5,AP_TRN,AP_SAT>",  # keeps every bit, saturates: matmul, then the late ones
