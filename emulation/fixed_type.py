@@ -191,6 +191,16 @@ class FixedType:
             and self.sat_bits == 0
         )
 
+    def holds(self, other: FixedType) -> bool:
+        """Whether every value of ``other`` (its whole two's-complement range) is a value of
+        this type: a cast from ``other`` to this type is then the identity, in every mode."""
+        shift = self.fractional - other.fractional
+        if shift < 0:
+            return False
+        low = -(1 << (other.width - 1)) if other.signed else 0
+        high = (1 << (other.width - other.signed)) - 1
+        return self.min_raw <= low << shift and high << shift <= self.max_raw
+
     @property
     def exact_in_float(self) -> bool:
         """True when every value of the type is exact in float64 (W <= 53)."""

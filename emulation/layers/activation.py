@@ -138,7 +138,12 @@ def linear(x: np.ndarray, *, result_t: FixedType, cast: Caster | None = None) ->
 def relu(x: np.ndarray, *, result_t: FixedType, cast: Caster | None = None) -> np.ndarray:
     """``nnet::relu``: ``res = data > 0 ? data : 0``, cast to ``result_t``."""
     cast = cast or Caster()
-    return cast(np.where(x > 0, x, 0.0), result_t, "result_t")
+    return cast(_relu_values(x), result_t, "result_t")
+
+
+def _relu_values(x: np.ndarray) -> np.ndarray:
+    """``data > 0 ? data : 0`` (one pass; a -0.0 kept compares equal to the C++'s 0)."""
+    return np.maximum(x, 0.0)
 
 
 def relu_max(
@@ -280,6 +285,15 @@ def _activation_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> n
     act = str(node.attrs.get("activation", "")).lower()
     cast = Caster(ctx, node.name)
     result_t = node_type(node, "result_t")
+    if act in _PLAIN and node.input_types:
+        # the values are data_T's (relu: its non-negative part), so a result_t holding them all
+        # makes the cast the identity (`Context.cast`'s source)
+        data_t = node.input_types[0]
+        if act == "relu":
+            x = _relu_values(x)
+            if data_t.signed and data_t.width > 1:
+                data_t = FixedType(data_t.width - 1, data_t.integer - 1, signed=False)
+        return ctx.cast(x, result_t, f"{node.name}.result_t", source=data_t)
     if act in _PLAIN:
         return _PLAIN[act](x, result_t=result_t, cast=cast)
     if act == "relu6":

@@ -94,26 +94,42 @@ class Context:
     points: dict[str, QuantPoint] = field(default_factory=dict)
 
     def cast(
-        self, x: np.ndarray, t: FixedType, point: str, *, from_double: bool = False
+        self,
+        x: np.ndarray,
+        t: FixedType,
+        point: str,
+        *,
+        from_double: bool = False,
+        source: FixedType | None = None,
     ) -> np.ndarray:
         """Quantize ``x`` to ``t`` and record overflows under ``point``.
 
         ``from_double``: ``x`` is C++ ``double`` data (the model inputs), not a fixed-point
-        value; it matters for ``ap_int`` targets (see `FixedType.quantize`).
+        value; it matters for ``ap_int`` targets (see `FixedType.quantize`). ``source``: the
+        type whose exact values ``x`` holds, when known; if ``t`` holds all of them the cast is
+        the identity (no pass over the values but the largest |x|).
         """
+        top = max(float(x.max()), -float(x.min())) if x.size else 0.0
+        if source is not None and not from_double and t.holds(source):
+            self.count(point, 0, x.size, top)
+            return x
         y, overflow = t.quantize(x, return_overflow=True, from_double=from_double)
-        self.record(point, overflow, float(np.max(np.abs(x))) if x.size else 0.0)
+        self.record(point, overflow, top)
         return y
+
+    def count(self, point: str, overflowed: int, total: int, max_abs: float) -> None:
+        """Add ``overflowed`` of ``total`` casts and the largest |value| under ``point``."""
+        p = self.points.setdefault(point, QuantPoint())
+        p.count += overflowed
+        p.total += total
+        p.max_abs = max(p.max_abs, max_abs)
 
     def record(self, point: str, overflow: np.ndarray, max_abs: float) -> None:
         """Count the casts of ``overflow`` (a bool mask) and the largest |value| under ``point``.
 
         For adapters that cast integer mantissas (`FixedType.requantize_raw`) themselves.
         """
-        p = self.points.setdefault(point, QuantPoint())
-        p.count += int(np.count_nonzero(overflow))
-        p.total += int(np.size(overflow))
-        p.max_abs = max(p.max_abs, max_abs)
+        self.count(point, int(np.count_nonzero(overflow)), int(np.size(overflow)), max_abs)
 
 
 Adapter = Callable[[Node, list[np.ndarray], Context], np.ndarray]

@@ -22,9 +22,10 @@ How it is reproduced exactly, fastest first:
   C++ order;
 - all in float64 while every product and every partial sum has at most 53 bits: proven from the
   types, or else from the actual values (the largest input of the batch times each weight, as
-  FINN sizes accumulators; `_float_exact`); rounded products as int32/int64 mantissas by
-  add-and-shift (`dense_wide.rounded_sums`, faster than float64 casts), in one compiled loop
-  where numba is available (`dense_compiled`);
+  FINN sizes accumulators; `_float_exact`); products that are rounded or leave accum_t's
+  range as int64 mantissas (`dense_wide.rounded_sums`, faster than float64 casts), in one
+  compiled loop where numba is available (`dense_compiled`), which casts each product with
+  accum_t's own overflow mode: a narrow accumulator is no slower than a wide one;
 - wider, in `dense_int` and `dense_wide`: exact sums from float64 BLAS pieces (Ozaki)
   combined modulo 2^64, or int64 rounded products, wherever the largest mantissas show
   everything fits; only what no bound controls takes the step-by-step loop (Python ints past
@@ -44,6 +45,7 @@ from emulation.layers.base import Context, Node, register
 from emulation.layers.dense_int import (
     accumulate_int,
     chunks,
+    column_max_abs,
     int64_mantissas,
     raw_to_float,
     sums_fit_int64,
@@ -135,15 +137,14 @@ def dense(
         acc, over, max_abs = _accumulate_float(x, w, b, x_t, w_t, b_t, accum_t, x_max)
     # the largest |product| before cast 2: exact, without forming every product
     if x.size and w.size:
-        col = x_max * np.max(np.abs(w), axis=1)
-        max_abs = max(max_abs, float(np.max(col)))
+        max_abs = max(max_abs, float(np.max(x_max * np.max(np.abs(w), axis=1))))
     ctx.record(f"{point}.accum_t", over, max_abs)
     if wide:
         res, res_over = result_t.requantize_raw(acc, accum_t, return_overflow=True)
         acc_max = float(np.max(np.abs(raw_to_float(acc, accum_t.fractional)), initial=0.0))
         ctx.record(f"{point}.result_t", res_over, acc_max)
         return raw_to_float(res, result_t.fractional)
-    return ctx.cast(acc, result_t, f"{point}.result_t")
+    return ctx.cast(acc, result_t, f"{point}.result_t", source=accum_t)
 
 
 def _accumulate_float(
@@ -169,12 +170,22 @@ def _accumulate_float(
     lo, hi = accum_t.min, accum_t.max
     if _matmul_ok(x_max, w, x_t, w_t, accum_t):
         # cast 2 is the identity: one matmul, exact (all on accum_t's grid, < 2^53 LSBs)
-        s = x @ w + b_acc
-        max_abs = max(max_abs, float(np.max(np.abs(s), initial=0.0)))
+        s = x @ w
+        s += b_acc
+        s_lo, s_hi = (float(s.min()), float(s.max())) if s.size else (0.0, 0.0)
+        max_abs = max(max_abs, s_hi, -s_lo)
         if modular:
+            if lo <= s_lo and s_hi <= hi:  # the final wrap leaves every sum as it is
+                return s, over, max_abs
             acc, s_over = accum_t.quantize(s, return_overflow=True)
             return acc, over | s_over, max_abs
-        bound = np.abs(x) @ np.abs(w) + np.abs(b_acc)
+        # |bias| + sum_i X_i |w_ij| bounds every partial sum of every sample: when it stays in
+        # range no cast 3 acts (one vector product; else the per-sample bound)
+        w_abs = np.abs(w)
+        top = float(np.max(x_max @ w_abs + np.abs(b_acc), initial=0.0))
+        if top <= hi and -top >= lo:
+            return s, over, max_abs
+        bound = np.abs(x) @ w_abs + np.abs(b_acc)
         late = ~((bound <= hi) & (-bound >= lo))
         acc = s
         if late.any():
@@ -190,21 +201,11 @@ def _accumulate_float(
     # laid out (n_in, samples, outputs) so that each step of a sum adds one contiguous slab
     biggest = float(np.max(x_max, initial=0.0)) * float(np.max(np.abs(w), initial=0.0))
     products_fit = lo < 0 and biggest + accum_t.lsb <= hi
-    k = x_t.fractional + w_t.fractional - accum_t.fractional
-    if products_fit and _ROUNDED_INT and k >= 1 and x.size and w.size:
-        # the inputs stay float64 (exact integers once scaled by 2^Fx): no mantissa pass
-        mw = int64_mantissas(w, w_t)
-        x_raw_max = np.ldexp(x_max, x_t.fractional)
-        b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
-        if mw is not None:
-            big = int(x_raw_max.max()) * max(abs(int(mw.min())), int(mw.max()))
-            fit = sums_fit_int64(x_raw_max, mw, b_raw, k, accum_t, True)
-            if big + (1 << k) < 1 << INT64_BITS and fit:
-                raw, o, exact = dense_wide.rounded_sums(
-                    x, mw, b_raw, k, big, accum_t, x_fractional=x_t.fractional
-                )
-                top = float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
-                return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
+    if _ROUNDED_INT and x.size and w.size:
+        ints = _rounded_int(x, w, b_acc, x_max, x_t, w_t, accum_t, products_fit)
+        if ints is not None:
+            raw, o, top = ints
+            return raw_to_float(raw, accum_t.fractional), over | o, max(max_abs, top)
     acc = np.empty((batch, n_out))
     per_sample = max(1, n_in * n_out)
     sb = max(1, min(batch, _BLOCK // per_sample))
@@ -242,11 +243,41 @@ def _accumulate_float(
     return acc, over, max_abs
 
 
-def column_max_abs(x: np.ndarray) -> np.ndarray:
-    """max |x_i| over the batch, per input (n_in,): two reductions, no |x| temporary."""
-    if x.shape[0] == 0:
-        return np.zeros(x.shape[1])
-    return np.maximum(x.max(axis=0), -x.min(axis=0))
+def _rounded_int(
+    x: np.ndarray,
+    w: np.ndarray,
+    b_acc: np.ndarray,
+    x_max: np.ndarray,
+    x_t: FixedType,
+    w_t: FixedType,
+    accum_t: FixedType,
+    products_fit: bool,
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Casts 2-3 on int64 mantissas (`dense_wide.rounded_sums`) for products that cast 2
+    rounds (k >= 1 bits dropped) or that may leave accum_t's range (then on accum_t's grid,
+    weights shifted left, when k < 0): the accumulator mantissas, the overflows and the
+    largest |sum|; None unless everything fits int64."""
+    k = x_t.fractional + w_t.fractional - accum_t.fractional
+    if products_fit and k < 1:
+        return None  # exact products in range: the matmul's case, or an unsigned accumulator
+    mw = int64_mantissas(w, w_t)
+    if mw is None:
+        return None
+    # the inputs stay float64 (exact integers once scaled by 2^Fx): no mantissa pass
+    x_raw_max = np.ldexp(x_max, x_t.fractional)
+    big = int(x_raw_max.max()) * max(abs(int(mw.min())), int(mw.max()))
+    if k < 0:
+        if big << -k >= 1 << INT64_BITS:
+            return None
+        mw, big, k = mw << np.int64(-k), big << -k, 0
+    b_raw = np.ldexp(b_acc, accum_t.fractional).astype(np.int64)
+    fit = sums_fit_int64(x_raw_max, mw, b_raw, k, accum_t, products_fit)
+    if big + (1 << k) >= 1 << INT64_BITS or not fit:
+        return None
+    raw, o, exact = dense_wide.rounded_sums(
+        x, mw, b_raw, k, big, accum_t, products_fit, x_fractional=x_t.fractional
+    )
+    return raw, o, float(np.max(np.abs(exact), initial=0)) * accum_t.lsb
 
 
 def _float_exact(

@@ -51,6 +51,8 @@ def _offsets(rounding: Rounding, k: int) -> tuple[int, int, int, int]:
     """(base, sign factor, sign mask, parity factor) of the rounding offset added before the
     shift by k: ``base + factor * s + (s & mask) + parity * ((p >> k) & 1)`` with s = p >> 63
     (0 or -1), the offsets of `dense_wide._round_shift` written without branches."""
+    if k == 0:  # nothing dropped: every mode is the identity
+        return 0, 0, 0, 0
     half = 1 << (k - 1)
     return {
         Rounding.TRN: (0, 0, 0, 0),
@@ -64,16 +66,19 @@ def _offsets(rounding: Rounding, k: int) -> tuple[int, int, int, int]:
 
 
 def supports(accum_t: FixedType) -> bool:
-    """Whether the kernel reproduces cast 3 of ``accum_t`` (plain wrap or a saturating mode)."""
+    """Whether the kernel reproduces casts 2 and 3 of ``accum_t`` (plain wrap or a saturating
+    mode, its limits in int64)."""
     plain_wrap = accum_t.overflow is Overflow.WRAP and accum_t.sat_bits == 0
-    return available and enabled and (plain_wrap or accum_t.overflow in _MODES)
+    in_int64 = accum_t.max_raw < 1 << 63
+    return available and enabled and in_int64 and (plain_wrap or accum_t.overflow in _MODES)
 
 
 # samples per block of the saturating loop: its accumulators stay in registers / L1
 _LANES = 64
 
 
-def _loop(mx, fx, xs, mw, b, k, base, factor, smask, parity, mode, lo, hi, acc, exact, over):
+def _loop(mx, fx, xs, mw, b, k, base, factor, smask, parity, mode, check, lo, hi, acc, exact,
+          over):  # fmt: skip
     # the inputs come as int mantissas ``mx`` or, when ``fx`` is not empty, as float64 values
     # of scale ``xs`` = 2^Fx (exact integers once scaled: converted here, once per block)
     from_float = fx.shape[0] > 0
@@ -102,6 +107,13 @@ def _loop(mx, fx, xs, mw, b, k, base, factor, smask, parity, mode, lo, hi, acc, 
                     p = buf[i, t] * wv
                     sg = p >> 63
                     q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+                    if check:  # cast 2 may overflow too: the same mode, flagged the same way
+                        qo = (q > hi) | (q < lo)
+                        o[j, t] |= qo
+                        if mode == 1:
+                            q = min(max(q, lo), hi)
+                        elif qo:
+                            q = 0
                     e[j, t] += q
                     v = a[j, t] + q
                     out = (v > hi) | (v < lo)
@@ -142,8 +154,42 @@ def _sum_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, exact):
             exact[s, j] = t
 
 
+def _wrap_loop(mx, fx, xs, wt, b, k, base, factor, smask, parity, lo, mask, exact, over):
+    # plain wrap where a product may leave the range: each rounded product wrapped on its own
+    # (cast 2: lo + ((q - lo) mod 2^W)) and counted, then summed (the final wrap is the
+    # caller's); laid out as `_sum_loop`, a reduction over the inputs
+    from_float = fx.shape[0] > 0
+    batch, n_in = fx.shape if from_float else mx.shape
+    n_out = wt.shape[0]
+    row = np.empty(n_in, dtype=np.int64)
+    trn = base == 0 and factor == 0 and smask == 0 and parity == 0
+    for s in range(batch):
+        for i in range(n_in):
+            row[i] = np.int64(fx[s, i] * xs) if from_float else np.int64(mx[s, i])
+        for j in range(n_out):
+            t = np.int64(b[j])
+            n = np.int64(0)
+            if trn:
+                for i in range(n_in):
+                    q = (row[i] * np.int64(wt[j, i])) >> k
+                    r = ((q - lo) & mask) + lo
+                    n += r != q
+                    t += r
+            else:
+                for i in range(n_in):
+                    p = row[i] * np.int64(wt[j, i])
+                    sg = p >> 63
+                    q = (p + (base + factor * sg + (sg & smask) + parity * ((p >> k) & 1))) >> k
+                    r = ((q - lo) & mask) + lo
+                    n += r != q
+                    t += r
+            exact[s, j] = t
+            over[s, j] = n > 0
+
+
 _compiled = numba.njit(cache=True, nogil=True)(_loop) if available else None
 _compiled_sum = numba.njit(cache=True, nogil=True)(_sum_loop) if available else None
+_compiled_wrap = numba.njit(cache=True, nogil=True)(_wrap_loop) if available else None
 
 
 _warm = False
@@ -171,10 +217,14 @@ def warm_up() -> None:
     for mx, fx in inputs:
         for w_dtype in (np.int32, np.int64):
             mw = np.ones((1, 1), dtype=w_dtype)
-            ints = [np.int64(v) for v in (k, 0, 0, 0, 0)]
-            _compiled_sum(mx, fx, 1.0, mw, b, *ints, out[0])
-            _compiled(mx, fx, 1.0, mw, b, *ints, np.int64(1), np.int64(-8), np.int64(7),
-                      out[0], out[1], np.zeros((1, 1), dtype=np.bool_))  # fmt: skip
+            # k, the four rounding offsets, then the product check (every value is an int64,
+            # so these are the signatures of every call)
+            ints = [np.int64(v) for v in (k, 0, 0, 0, 0, 0)]
+            flags = np.zeros((1, 1), dtype=np.bool_)
+            _compiled_sum(mx, fx, 1.0, mw, b, *ints[:5], out[0])
+            _compiled_wrap(mx, fx, 1.0, mw, b, *ints[:5], np.int64(-8), np.int64(15), out[0], flags)
+            _compiled(mx, fx, 1.0, mw, b, *ints[:5], np.int64(1), *ints[5:], np.int64(-8),
+                      np.int64(7), out[0], out[1], flags)  # fmt: skip
     _warm = True
 
 
@@ -186,15 +236,19 @@ def rounded_loop(
     accum_t: FixedType,
     x_fractional: int | None = None,
     sums_only: bool = False,
+    products_fit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Casts 2 and 3 of rounded products in the compiled loop (`supports` must hold).
+    """Casts 2 and 3 of rounded products (k >= 0 bits dropped) in the compiled loop
+    (`supports` must hold).
 
-    Same contract as `dense_wide.rounded_sums` with no product leaving accum_t's range:
-    returns the accumulator mantissas (a plain-wrap accumulator not yet wrapped), whether a
-    partial-sum cast changed a value, and the sums without overflow. ``mx`` may also be
-    float64 values with ``x_fractional`` = Fx, every ``x * 2^Fx`` an integer below 2^53.
-    ``sums_only``: the caller has proven that no partial sum leaves accum_t's range, so the
-    plain sums are the C++ values (the vectorised reduction, for any overflow mode).
+    Same contract as `dense_wide.rounded_sums`: returns the accumulator mantissas (a plain-wrap
+    accumulator not yet wrapped), whether a cast changed a value, and the sums without
+    cast-3 overflow. ``mx`` may also be float64 values with ``x_fractional`` = Fx, every
+    ``x * 2^Fx`` an integer below 2^53. ``sums_only``: the caller has proven that no partial
+    sum leaves accum_t's range, so the plain sums are the C++ values (the vectorised
+    reduction, for any overflow mode). Without ``products_fit`` a rounded product may leave
+    the range: each gets accum_t's overflow mode on its own and is flagged (the sums then add
+    the cast products, as the C++ does).
     """
     batch, n_out = mx.shape[0], mw.shape[1]
     acc = np.empty((batch, n_out), dtype=np.int64)
@@ -215,14 +269,15 @@ def rounded_loop(
     base, factor, smask, parity = _offsets(accum_t.rounding, k)
     mode = 0 if sums_only else _MODES.get(accum_t.overflow, 0)
     b64 = np.ascontiguousarray(b_raw, dtype=np.int64)
-    if mode == 0:
-        wt = np.ascontiguousarray(mw.T)
-        _compiled_sum(mx, fx, xs, wt, b64, np.int64(k), np.int64(base), np.int64(factor),
-                      np.int64(smask), np.int64(parity), exact)  # fmt: skip
+    ints = [np.int64(v) for v in (k, base, factor, smask, parity)]
+    check = np.int64(not (products_fit or sums_only))
+    lo, hi = np.int64(accum_t.min_raw), np.int64(accum_t.max_raw)
+    if mode == 0 and check and accum_t.width < 64:  # at W = 64 every int64 product fits
+        mask = np.int64((1 << accum_t.width) - 1)
+        _compiled_wrap(mx, fx, xs, np.ascontiguousarray(mw.T), b64, *ints, lo, mask, exact, over)
         return exact, over, exact
-    _compiled(
-        mx, fx, xs, mw, b64, np.int64(k), np.int64(base), np.int64(factor), np.int64(smask),
-        np.int64(parity), np.int64(mode), np.int64(accum_t.min_raw), np.int64(accum_t.max_raw),
-        acc, exact, over,
-    )  # fmt: skip
+    if mode == 0:
+        _compiled_sum(mx, fx, xs, np.ascontiguousarray(mw.T), b64, *ints, exact)
+        return exact, over, exact
+    _compiled(mx, fx, xs, mw, b64, *ints, np.int64(mode), check, lo, hi, acc, exact, over)
     return acc, over, exact

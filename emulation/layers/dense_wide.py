@@ -13,19 +13,20 @@ cast 2 rounds) it comes here, fastest first:
   that no partial sum leaves its range. The quotient by 2^64 is recovered from a float64
   estimate, whose error is far below 2^63, so the overflow flags and the largest |sum| are
   exact as well.
-- `rounded_sums`: products that cast 2 rounds, each product formed and rounded on its own in
-  int64 (int32 when it fits), by add-and-shift for every rounding mode, in cache-sized blocks;
-  the sums are one reduction per block. Only accumulations that no bound proves have their
-  prefix sums checked, and only those whose prefix sums leave the range run the C++ loop.
-  Where numba is available the whole C++ loop runs compiled instead (`dense_compiled`): one
-  pass, no bound needed; this NumPy path stays as the reference the tests compare with.
+- `rounded_sums`: products that cast 2 rounds or that leave accum_t's range, each formed and
+  cast on its own in int64 blocks (add-and-shift rounding), summed by one reduction per block;
+  only accumulations no bound proves have their prefix sums checked, and only those leaving
+  the range run the C++ loop. Where numba is available the whole C++ loop runs compiled
+  (`dense_compiled`, one pass); this NumPy path stays as the reference the tests compare with.
 - `walk`: that C++ loop, vectorised over the accumulations that need it.
 
-Everything else (operands wider than 63 bits, sums past 64 bits that no bound controls) stays
-on Python integers in `emulation.layers.dense`, in blocks of samples.
+Everything else (operands past 63 bits, sums past 64 bits no bound controls) stays on Python
+integers (`emulation.layers.dense_int`), in blocks of samples.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -139,11 +140,13 @@ def wrap_uint64(low: np.ndarray, t: FixedType) -> np.ndarray:
 
 # ------------------------------------------------------------------------ rounded products
 def _round_shift(p: np.ndarray, k: int, rounding: Rounding) -> np.ndarray:
-    """R(p / 2^k) of integer products, 1 <= k < bits - 1, by one add and an arithmetic shift.
+    """R(p / 2^k) of integer products, 0 <= k < bits - 1, by one add and an arithmetic shift.
 
     Needs |p| + 2^k below the dtype's limit. The added offsets put exactly the ties (or, for
     the truncations, the remainders) of each mode over the next multiple of 2^k.
     """
+    if k == 0:
+        return p
     dt = p.dtype.type
     bits = p.dtype.itemsize * 8
     half = dt(1 << (k - 1))
@@ -176,22 +179,23 @@ def rounded_sums(
     products_fit: bool = True,
     x_fractional: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Casts 2 and 3 for products that cast 2 rounds by k >= 1 bits.
+    """Casts 2 and 3 for products that cast 2 rounds by k >= 0 bits (k = 0: products on
+    accum_t's grid that may leave its range).
 
     ``mx`` (batch, n_in) and ``mw`` (n_in, n_out) are integer mantissas whose products, in units
     of 2^-(Fx + Fw), are at most ``big`` in magnitude; ``b_raw`` (n_out,) the bias in accum_t's
     mantissas. The caller guarantees ``big + 2^k < 2^62`` and that every sum of n_in + 1
     accum_t values fits int64. With ``products_fit`` (no rounded product can leave accum_t's
-    range) cast 2 is an add and a shift (`_round_shift`), and where numba is available the
-    whole loop is compiled (`dense_compiled.rounded_loop`); otherwise the full int64 cast,
-    which also applies the overflow mode and flags the products it changed.
+    range) cast 2 is an add and a shift (`_round_shift`); otherwise the full int64 cast,
+    which also applies the overflow mode and flags the products it changed. Where numba is
+    available the whole loop is compiled instead (`dense_compiled.rounded_loop`), either way.
 
     Returns the accumulator mantissas (int64, C++ values), whether a partial-sum cast overflowed,
     and the sums without overflow (int64, exact; for the overflow accounting). With
     ``x_fractional`` = Fx, ``mx`` holds float64 values whose mantissas are ``mx * 2^Fx``.
     """
-    if products_fit and dense_compiled.supports(accum_t):
-        return _rounded_compiled(mx, mw, b_raw, k, accum_t, x_fractional)
+    if dense_compiled.supports(accum_t):
+        return _rounded_compiled(mx, mw, b_raw, k, accum_t, x_fractional, products_fit)
     if x_fractional is not None:
         mx = np.ldexp(mx, x_fractional).astype(np.int64)
     batch, n_in = mx.shape
@@ -257,25 +261,30 @@ def _rounded_compiled(
     k: int,
     accum_t: FixedType,
     x_fractional: int | None,
+    products_fit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`rounded_sums` by `dense_compiled.rounded_loop`. For a saturating accumulator, the
     samples whose every accumulation `_proven` keeps in range take the plain sums (several
     times faster than casting each partial sum); only the others run the C++ loop."""
     if accum_t.overflow is Overflow.WRAP:
-        acc, over, exact = dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
+        _, p_over, exact = dense_compiled.rounded_loop(
+            mx, mw, b_raw, k, accum_t, x_fractional, products_fit=products_fit
+        )
         acc, over = accum_t.requantize_raw(exact, _int64_source(accum_t), return_overflow=True)
-        return np.asarray(acc, dtype=np.int64), over, exact
+        return np.asarray(acc, dtype=np.int64), over | p_over, exact
     m = mx if x_fractional is None else np.ldexp(mx, x_fractional)
     b64 = np.asarray(b_raw, dtype=np.int64)
     safe = _proven(m, mw, b64, -k, mx.shape[1], accum_t).all(axis=1)
+    loop = functools.partial(
+        dense_compiled.rounded_loop, mw=mw, b_raw=b_raw, k=k, accum_t=accum_t,
+        x_fractional=x_fractional, products_fit=products_fit,
+    )  # fmt: skip
     if not safe.any():
-        return dense_compiled.rounded_loop(mx, mw, b_raw, k, accum_t, x_fractional)
-    acc, over, exact = dense_compiled.rounded_loop(
-        mx[safe], mw, b_raw, k, accum_t, x_fractional, sums_only=True
-    )
+        return loop(mx)
+    acc, over, exact = loop(mx[safe], sums_only=True)
     if safe.all():
         return acc, over, exact
-    rest = dense_compiled.rounded_loop(mx[~safe], mw, b_raw, k, accum_t, x_fractional)
+    rest = loop(mx[~safe])
     out = tuple(np.empty((len(mx), mw.shape[1]), dtype=a.dtype) for a in rest)
     for full, proven_part, walked_part in zip(out, (acc, over, exact), rest, strict=True):
         full[safe], full[~safe] = proven_part, walked_part

@@ -4,7 +4,9 @@ Products cast to a narrower accumulator (every uniform config: ``(accum_t)(x * w
 low bits of each product on its own) have no matmul shortcut. `kernels` times
 `dense_wide.rounded_sums` with the compiled loop (`emulation.layers.dense_compiled`, numba) and
 with it switched off (the NumPy int64 blocks, the reference) on the shapes of the realdata
-layers; `models` does the same for `EmulatedModel.predict` on the realdata conv models and
+layers; `narrow` times `dense` where the products leave a narrow accumulator's range (the tuner's
+accumulator trials) against the NumPy reference and the float64 casts they took before;
+`models` does the same for `EmulatedModel.predict` on the realdata conv models and
 the large MLPs under hls4ml's default config and a uniform ``ap_fixed<16,6>``; when g++ is on
 PATH, the jet-image CNN's compiled C simulation is timed beside them. Outputs are checked
 identical before anything is timed; the numba compilation is done before timing too.
@@ -30,6 +32,12 @@ KERNELS = [
     ("jet Conv2D conv1, 1000 samples", "ap_fixed<16,6>", (81000, 9, 5)),
     ("SVHN 1024-256, 1000 samples", "ap_fixed<16,6>", (1000, 1024, 256)),
     ("SVHN 1024-256, SAT", "ap_fixed<16,6,AP_RND,AP_SAT>", (1000, 1024, 256)),
+]
+# (label, accum_t): accumulators whose products leave the range, as the tuner's accumulator
+# trials make them, on the deep jet MLP's 200-200 layer (2,800 samples, the tuner's split)
+NARROW = [
+    ("<1,-1> wrapping", "ap_fixed<1,-1>"),
+    ("<5,2> saturating", "ap_fixed<5,2,AP_RND,AP_SAT>"),
 ]
 # (model file, samples)
 MODELS = [
@@ -91,6 +99,43 @@ def kernels() -> None:
         same = all(np.array_equal(p, q) for p, q in zip(new, ref, strict=True))
         print(
             f"  {label:34s} {t_new * 1e3:11.1f} {t_ref * 1e3:9.1f} {t_ref / t_new:8.1f}x"
+            f"  {'identical' if same else 'DIFFERENT'}"
+        )
+
+
+def narrow() -> None:
+    """`dense` with products overflowing a narrow accumulator: the compiled loop, the NumPy
+    int64 reference and the float64 path that casts every product (what those trials took
+    before the int64 kernels applied to them)."""
+    import emulation.layers.dense as dense_mod
+    from emulation.fixed import FixedType
+
+    rng = np.random.default_rng(0)
+    t16 = FixedType.parse("ap_fixed<16,6>")
+    x = t16.quantize(np.maximum(rng.normal(0, 1, (2800, 200)), 0))
+    w = t16.quantize(rng.normal(0, 0.3, (200, 200)))
+    b = t16.quantize(rng.normal(0, 0.3, 200))
+    print(
+        f"  {'overflowing products, dense()':34s} {'compiled':>9s} {'NumPy':>9s} {'float64':>9s} ms"
+    )
+    for label, acc in NARROW:
+        kw = {"x_t": t16, "w_t": t16, "b_t": t16, "accum_t": FixedType.parse(acc), "result_t": t16}
+
+        def run(kw=kw):
+            return dense_mod.dense(x, w, b, **kw)
+
+        new, t_new = run(), _best(run)
+        with _numpy_only():
+            ref, t_ref = run(), _best(run, repeat=1)
+        before = dense_mod._ROUNDED_INT
+        dense_mod._ROUNDED_INT = False
+        try:
+            old, t_old = run(), _best(run, repeat=1)
+        finally:
+            dense_mod._ROUNDED_INT = before
+        same = np.array_equal(new, ref) and np.array_equal(new, old)
+        print(
+            f"  {label:34s} {t_new * 1e3:9.1f} {t_ref * 1e3:9.1f} {t_old * 1e3:9.1f}"
             f"  {'identical' if same else 'DIFFERENT'}"
         )
 
@@ -170,6 +215,7 @@ def main() -> None:
         print("numba is not installed: nothing to compare")
         return
     kernels()
+    narrow()
     if not REALDATA.is_dir():
         print(f"real models not found at {REALDATA}: model benchmark skipped")
         return

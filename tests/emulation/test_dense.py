@@ -47,6 +47,14 @@ def test_sum_order_is_strided_only_for_resource_between_1_and_n_in():
         assert dense_sum_order(8, strategy, r) is None
 
 
+@pytest.mark.parametrize("shape", [(1, 3), (2, 1), (7, 4), (4097, 16), (1000, 64), (33, 65)])
+def test_column_max_abs_equals_the_plain_reduction(shape):
+    """Halving the rows (few columns) or reducing along them: max |x_i| per column."""
+    x = np.random.default_rng(shape[0]).normal(0, 3, shape)
+    x[-1, 0] = -50.0  # the odd row left over by a halving holds a column's extreme
+    assert np.array_equal(dense_mod.column_max_abs(x), np.abs(x).max(axis=0))
+
+
 ACCUMULATORS = [
     "ap_fixed<30,10>",  # keeps every product bit, wraps: one matmul
     "ap_fixed<18,5,AP_TRN,AP_SAT>",  # keeps every bit, saturates: matmul, then the late ones
@@ -121,6 +129,46 @@ def test_matmul_equals_casting_every_product(accum, monkeypatch):
     cast, _, _ = _call(x, w, b, accum, None, ctx_cast)
     assert np.array_equal(fast, cast), mismatch_report(fast, cast)
     assert ctx_fast.points == ctx_cast.points
+
+
+# accumulators narrower than the products of X_T and W_T (up to 8): most products leave the
+# range on their own, as in the tuner's accumulator trials; k = Fx + Fw - F_acc from 13 to -1
+PRODUCT_OVERFLOW = [
+    "ap_fixed<1,-1>",
+    "ap_fixed<4,1>",
+    "ap_fixed<5,2,AP_RND,AP_SAT>",
+    "ap_fixed<6,2,AP_RND_INF,AP_SAT_SYM>",
+    "ap_ufixed<6,2,AP_RND_CONV,AP_SAT_ZERO>",
+    "ap_ufixed<6,2,AP_TRN_ZERO>",
+    "ap_fixed<15,2,AP_TRN,AP_SAT>",  # k = 0: cast 2 is the overflow mode alone
+    "ap_fixed<16,2>",  # k = -1: products taken on accum_t's grid
+]
+
+
+@pytest.mark.parametrize("accum", PRODUCT_OVERFLOW)
+def test_products_leaving_the_range_take_the_int64_loop(accum, kernel, monkeypatch):
+    """Products that overflow accum_t on their own go through the int64 kernels (the compiled
+    loop where numba is) with the values, overflow counts and largest |value| of the float64
+    reference that casts every product, and of the literal C++ loop."""
+    x, w, b = _operands(7)
+    accum_t = FixedType.parse(accum)
+    prods = x[:, :, None] * w[None]
+    assert np.max(prods) > accum_t.max and np.min(prods) < accum_t.min
+    used: list[int] = []
+    real = dense_mod.dense_wide.rounded_sums
+    monkeypatch.setattr(
+        dense_mod.dense_wide, "rounded_sums", lambda *a, **kw: used.append(1) or real(*a, **kw)
+    )
+    order = dense_sum_order(x.shape[1], "resource", 4)
+    ctx, ctx_ref = Context(), Context()
+    got, _, result_t = _call(x, w, b, accum, order, ctx)
+    assert used
+    monkeypatch.setattr(dense_mod, "_ROUNDED_INT", False)
+    ref, _, _ = _call(x, w, b, accum, order, ctx_ref)
+    assert np.array_equal(got, ref), mismatch_report(got, ref, types=accum)
+    assert ctx.points == ctx_ref.points
+    assert ctx.points["dense.accum_t"].count > 0
+    assert np.array_equal(got, _reference(x, w, b, accum_t, result_t, order))
 
 
 def test_wide_types_use_python_integers(monkeypatch):

@@ -12,14 +12,16 @@ from emulation.layers import dense_compiled
 pytestmark = pytest.mark.skipif(not dense_compiled.available, reason="numba is not installed")
 
 
-def _signatures() -> tuple[int, int]:
-    return len(dense_compiled._compiled.signatures), len(dense_compiled._compiled_sum.signatures)
+def _signatures() -> tuple[int, ...]:
+    loops = (dense_compiled._compiled, dense_compiled._compiled_sum, dense_compiled._compiled_wrap)
+    return tuple(len(loop.signatures) for loop in loops)
 
 
 @pytest.mark.parametrize("accum", ["ap_fixed<20,8,AP_RND,AP_SAT>", "ap_fixed<20,8>"])
 @pytest.mark.parametrize("x_kind", ["float", "int32", "int64"])
 @pytest.mark.parametrize("w_bits", [8, 40])
-def test_no_call_compiles_after_the_warm_up(accum, x_kind, w_bits):
+@pytest.mark.parametrize("products_fit", [True, False])
+def test_no_call_compiles_after_the_warm_up(accum, x_kind, w_bits, products_fit):
     dense_compiled.warm_up()
     before = _signatures()
     rng = np.random.default_rng(0)
@@ -30,7 +32,8 @@ def test_no_call_compiles_after_the_warm_up(accum, x_kind, w_bits):
     mw = rng.integers(-100, 100, size=(3, 2)) << (w_bits - 8)
     acc_t = FixedType.parse(accum)
     fractional = 2 if x_kind == "float" else None
-    dense_compiled.rounded_loop(mx, mw, np.zeros(2, dtype=np.int64), 3, acc_t, fractional)
+    b = np.zeros(2, dtype=np.int64)
+    dense_compiled.rounded_loop(mx, mw, b, 3, acc_t, fractional, products_fit=products_fit)
     assert _signatures() == before
 
 

@@ -248,6 +248,28 @@ for _mode in Rounding:
                       2.0, 0.7, _over == "AP_SAT", "rounded_sums"))  # fmt: skip
 
 
+# products that leave a narrow accumulator's range on their own (cast 2 overflows before any
+# sum: the tuner's accumulator trials), through the compiled loop and its NumPy reference:
+# rounded (k >= 1), on the grid (k = 0), with more fractional bits (k < 0), unsigned, and
+# past 53 bits (the wide path); wrapping and saturating, natural and strided order
+_T16 = "ap_fixed<16,6>"
+PRODUCT_OVERFLOW = [
+    ("po-wrap-tiny", _T16, _T16, "ap_fixed<1,-1>", False),  # fc2's <1,-1> of the deep jet MLP
+    ("po-wrap8", _T16, _T16, "ap_fixed<8,2,AP_RND_CONV>", False),
+    ("po-sat8-strided", _T16, _T16, "ap_fixed<8,2,AP_RND,AP_SAT>", True),
+    ("po-satsym-strided", _T16, _T16, "ap_fixed<9,3,AP_RND_ZERO,AP_SAT_SYM>", True),
+    ("po-satzero", _T16, _T16, "ap_fixed<9,3,AP_TRN_ZERO,AP_SAT_ZERO>", False),
+    ("po-wrap-k0", _T16, _T16, "ap_fixed<24,4>", False),
+    ("po-sat-k-neg-strided", _T16, _T16, "ap_fixed<27,5,AP_TRN,AP_SAT>", True),
+    ("po-uwrap", _T16, _T16, "ap_ufixed<10,3,AP_RND>", False),
+    ("po-usat", _T16, _T16, "ap_ufixed<10,3,AP_RND_INF,AP_SAT>", False),
+    ("po-wide-wrap", "ap_fixed<40,10>", "ap_fixed<20,2>", "ap_fixed<56,4>", False),
+    ("po-wide-sat", "ap_fixed<40,10>", "ap_fixed<20,2>", "ap_fixed<50,4,AP_RND,AP_SAT>", True),
+]
+for _name, _x, _w, _acc, _strided in PRODUCT_OVERFLOW:
+    CASES.append((_name, _x, _w, _T16, _acc, (60, 40, 6), 10.0, 0.5, _strided, "rounded_sums"))
+
+
 @pytest.fixture(scope="module")
 def cpp_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
     """Compile one program with every case and run it: accumulator bit patterns per case."""
@@ -341,7 +363,7 @@ def test_accumulators_equal_the_cpp_loop(case, kernel, cpp_results, monkeypatch)
     compiled = _use_kernel(kernel, monkeypatch)
     raw, used = _emulated(x, w, b, x_t, w_t, b_t, accum_t, order, monkeypatch)
     assert path in used, used
-    if path == "rounded_sums" and name != "d3-overflowing":  # there the products overflow
+    if path == "rounded_sums":  # products in range or not: the compiled loop where numba is
         assert bool(compiled) == (kernel == "numba"), compiled
     got, want = _pattern(raw, accum_t.width), cpp_results[name]
     bad = np.flatnonzero(got != want)
@@ -373,6 +395,11 @@ def test_cases_reach_their_edges():
     for k in (2, 3, 4, 5):  # the wrapping and saturating wide cases: some sums leave the range
         x, w, b, *_, accum_t, _ = _case(k, *CASES[k][1:-1])
         assert np.max(np.abs(x @ w + b)) > accum_t.max, CASES[k][0]
+    for k, case in enumerate(CASES):  # products leave the accumulator's range on their own
+        if case[0].startswith("po-"):
+            x, w, _, x_t, w_t, _, accum_t, _ = _case(k, *case[1:-1])
+            prods = x[:, :, None] * w[None]
+            assert np.max(prods) > accum_t.max and np.min(prods) < accum_t.min, case[0]
     for k, case in enumerate(CASES):  # the narrow saturating ones saturate
         if case[0].startswith("narrow"):
             x, w, b, *_, accum_t, _ = _case(k, *case[1:-1])

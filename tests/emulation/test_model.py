@@ -186,3 +186,67 @@ def test_package_exports_the_entry_points():
     assert emulation.EmulatedModel is EmulatedModel
     assert callable(emulation.load_model)
     assert {"EmulatedModel", "load_model"} <= set(emulation.__all__)
+
+
+_FAULTS = """
+import resource, sys
+import emulation.model as m
+from tests.support.models import inputs, mlp
+if sys.argv[1] == "glibc-defaults":
+    m._keep_freed_memory = lambda: None
+em = m.EmulatedModel(mlp([16, 256, 256, 5], seed=2), {"Model": {"Precision": "ap_fixed<16,6>"}})
+X = inputs(4096, 16)
+em.predict(X)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+em.predict(X)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_repeated_predicts_reuse_freed_memory():
+    """A second predict of the same batch touches no fresh pages: the layers' freed arrays are
+    reused (`model._keep_freed_memory`); under glibc's defaults the same predict page-faults
+    thousands of times. Each in a fresh process (malloc's thresholds depend on its history)."""
+    import ctypes
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("resource")
+    if not hasattr(ctypes.CDLL(None), "mallopt"):
+        pytest.skip("the C library has no mallopt")
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    faults = {}
+    for mode in ("tuned", "glibc-defaults"):
+        run = subprocess.run(
+            [sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True, env=env, cwd=root
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        faults[mode] = int(run.stdout.split()[-1])
+    assert faults["tuned"] < 100 < 1000 < faults["glibc-defaults"], faults
+
+
+def test_predict_and_trace_run_blas_on_one_thread(monkeypatch):
+    """`model.BLAS_THREADS` holds while the layers run, and BLAS is as before afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from emulation import model as model_mod
+
+    def blas_threads() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    outside = blas_threads()
+    if not outside or outside == {1}:
+        pytest.skip("BLAS runs on one thread here anyway")
+    seen: list[set[int]] = []
+    real = model_mod.EmulatedModel._run
+    monkeypatch.setattr(
+        model_mod.EmulatedModel, "_run", lambda *a: seen.append(blas_threads()) or real(*a)
+    )
+    em = EmulatedModel(mlp([4, 3]), {"Model": {"Precision": "ap_fixed<16,6>"}})
+    em.predict(inputs(5, 4))
+    em.trace(inputs(5, 4))
+    assert seen == [{1}, {1}]
+    assert blas_threads() == outside
