@@ -23,7 +23,7 @@ import emulation.layers  # noqa: F401  (registers every adapter)
 from emulation.errors import DataError
 from emulation.fixed import FixedType
 from emulation.graph import Graph, build_graph
-from emulation.layers import dense_compiled, tables
+from emulation.layers import conv, conv_compiled, dense_compiled, tables
 from emulation.layers.base import Context, Node, QuantPoint, adapter_for
 
 __all__ = ["EmulatedModel", "cast_type", "warm_up"]
@@ -73,14 +73,18 @@ def _keep_freed_memory() -> None:
     mallopt(m_trim_threshold, _TRIM_BYTES)
 
 
-def warm_up() -> None:
-    """Compile (or load from numba's cache) the emulator's compiled loops, once per process.
+def warm_up(graph: Graph | None = None) -> None:
+    """Compile (or load from numba's cache) the emulator's compiled loops, once per process;
+    with a ``graph``, only the loops its layers use (the convolution loops are a second to
+    load even from the cache, which a Dense-only model need not pay).
 
     A first use compiles them (about a second, once per installation; later processes load
     them in milliseconds). Whoever times emulations, as the tuner times its candidates,
     calls this first, so that the set-up is not counted as one emulation's time.
     """
     dense_compiled.warm_up()
+    if graph is None or any(n.kind in conv.KINDS for n in graph.nodes):
+        conv_compiled.warm_up()
     tables.warm_up()
 
 

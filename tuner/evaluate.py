@@ -77,7 +77,7 @@ def emulated_metric(
         return math.nan, None, 0.0
     global _warm
     em = EmulatedModel.from_graph(graph)
-    warm_up()  # the compiled loops' one-time set-up is not this candidate's time
+    warm_up(graph)  # the compiled loops' one-time set-up is not this candidate's time
     # the emulation's CPU time (one thread: BLAS is limited to one below, the compiled loop
     # runs in this thread), so the load of a shared machine does not enter a candidate's time
     started = time.thread_time()

@@ -64,6 +64,10 @@ __all__ = [
     "windows_2d",
 ]
 
+CONV_KINDS = ("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "Conv2DBatchnorm")
+DEPTHWISE_KINDS = ("DepthwiseConv1D", "DepthwiseConv2D")
+KINDS = CONV_KINDS + DEPTHWISE_KINDS  # the kinds that run `conv_compiled`'s loops
+
 
 def conv2d(
     x: np.ndarray,
@@ -308,7 +312,7 @@ def _strategy(node: Node) -> str:
     return strategy
 
 
-@register("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "Conv2DBatchnorm")
+@register(*CONV_KINDS)
 def conv_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
     """Conv node -> `conv2d`, with hls4ml's strategy, reuse factor and weight layout."""
     kernel, strides, pads, _ = layer_geometry(node)
@@ -352,7 +356,7 @@ def conv_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarr
     return y
 
 
-@register("DepthwiseConv1D", "DepthwiseConv2D")
+@register(*DEPTHWISE_KINDS)
 def depthwise_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
     """DepthwiseConv node -> `depthwise_conv2d` (Latency only, depth multiplier 1)."""
     kernel, strides, pads, _ = layer_geometry(node)
