@@ -90,27 +90,49 @@ def test_check_reads_iotype_from_a_project_given_as_model(files, tmp_path, conve
     assert set(conversions) == {"io_parallel"}
 
 
+@pytest.fixture(scope="module")
+def conv_files(tmp_path_factory):
+    """A tiny Conv1D model whose io_stream graph differs from io_parallel's: 'same' padding
+    (a ZeroPadding1D node) and a branch (a Clone node); inputs and its own argmax labels."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 2), name="x")
+    h = keras.layers.Conv1D(4, 3, padding="same", activation="relu", name="c1")(inp)
+    h = keras.layers.Add(name="add")([h, keras.layers.Conv1D(4, 1, name="c2")(h)])
+    h = keras.layers.Flatten(name="f")(keras.layers.MaxPooling1D(2, name="p")(h))
+    out = keras.layers.Dense(3, activation="softmax", name="d")(h)
+    model = keras.Model(inp, out)
+    folder = tmp_path_factory.mktemp("conv-stream")
+    x = np.random.default_rng(0).normal(size=(300, 16, 2))
+    model.save(folder / "conv.keras")
+    np.save(folder / "x.npy", x)
+    np.save(folder / "y.npy", model.predict(x, verbose=0).argmax(1))
+    return folder
+
+
 @requires_gxx
 @pytest.mark.csim
 def test_tune_in_io_stream_writes_a_project_csim_agrees_with(
-    iris_model, tmp_path, csim_cache, conversions, monkeypatch, capsys
+    conv_files, tmp_path, csim_cache, conversions, monkeypatch, capsys
 ):
     """tune --io-type io_stream --project: every candidate is converted in io_stream, the
-    project file says IOType: io_stream (hls4ml's own converter reads it so), and csim of that
-    project compiles hls4ml's io_stream C++ and agrees with the emulator on every value."""
+    stream-only nodes (padding, clone) are no precision points of the config, the project file
+    says IOType: io_stream (hls4ml's own converter reads it so), and csim of that project
+    compiles hls4ml's io_stream C++ and agrees with the emulator on every traced value."""
     monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))
     monkeypatch.chdir(tmp_path)
-    _, x, y, path = iris_model
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", y)
     out = tmp_path / "run" / "cfg.yml"
-    args = ["--data", "x.npy", "--labels", "y.npy", "-o", str(out), "--project"]
-    args += ["--time-limit", "20", "--target", "0.95", "--io-type", "io_stream"]
-    code = main(["tune", str(path), *args])
+    args = ["--data", str(conv_files / "x.npy"), "--labels", str(conv_files / "y.npy")]
+    args += ["-o", str(out), "--project", "--time-limit", "20", "--target", "0.95"]
+    code = main(["tune", str(conv_files / "conv.keras"), *args, "--io-type", "io_stream"])
     assert code in (0, 1), capsys.readouterr().err
     assert conversions and set(conversions) == {"io_stream"}
     project = yaml.safe_load(out.read_text().replace("!keras_model", ""))
     assert project["IOType"] == "io_stream"
+    layers = set(project["HLSConfig"]["LayerName"])
+    assert {"c1", "c2", "d"} <= layers
+    assert not {n for n in layers if n.startswith(("zp1d_", "clone_"))}, layers
 
     import hls4ml
 
@@ -118,9 +140,12 @@ def test_tune_in_io_stream_writes_a_project_csim_agrees_with(
     assert converted.config.get_config_value("IOType") == "io_stream"
 
     capsys.readouterr()
-    code = main(["csim", str(out), "--data", "x.npy", "--output-dir", "cmp", "--json"])
+    code = main(["csim", str(out), "--data", str(conv_files / "x.npy"), "--json"])
     assert code == 0, capsys.readouterr()
     data = json.loads(capsys.readouterr().out)
     assert data["identical"] == data["n_values"] > 0
+    traced = {layer["name"] for layer in data["layers"]}
+    assert {"zp1d_c1", "clone_c1_relu"} <= traced  # the stream graph's own nodes, compared
+    assert all(layer["identical"] == layer["total"] for layer in data["layers"])
     top = (Path(data["project_dir"]) / "firmware" / "myproject.cpp").read_text()
     assert "hls::stream<" in top  # hls4ml's io_stream top function, not io_parallel's arrays
