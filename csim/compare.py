@@ -98,6 +98,7 @@ def compare(
     progress: bool = True,
     emulator_config: Config | None = None,
     backend: str | None = None,
+    io_type: str = "io_parallel",
 ) -> Comparison:
     """Compare float Keras, the emulator and the C simulation of ``model`` on ``X``.
 
@@ -118,6 +119,7 @@ def compare(
         itself: a mismatch it must catch and localise.
     backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"``; default: the vendor tool's, else
         Vivado. A vendor tool of the other backend is a `ConfigError`.
+    io_type : hls4ml's ``"io_parallel"`` or ``"io_stream"``, for all three.
 
     Raises
     ------
@@ -144,7 +146,7 @@ def compare(
     with Progress(progress) as bar:
         bar.stage("emulator")
         start = time.perf_counter()
-        em = EmulatedModel(model, emu_config, backend=backend)
+        em = EmulatedModel(model, emu_config, backend=backend, io_type=io_type)
         xs = _as_inputs(X, len(em.graph.inputs))
         emu_traces = em.trace(xs[0] if len(xs) == 1 else xs)
         n = len(xs[0])
@@ -167,7 +169,9 @@ def compare(
         sim_traces: dict[str, np.ndarray] = {}
         sim_types: dict[str, str] = {}
         if hls_tool == "gxx":
-            sim = compile_sim(model, config, cache_dir=cache_dir, progress=bar, backend=backend)
+            sim = compile_sim(
+                model, config, cache_dir=cache_dir, progress=bar, backend=backend, io_type=io_type
+            )
             cached = sim.cached
             if not cached:
                 timings["convert"] = sim.manifest.convert_seconds
@@ -184,7 +188,9 @@ def compare(
             folder = Path(project_dir) if project_dir else Path.cwd() / f"aptune-{hls_tool}-prj"
             bar.stage(f"C simulation ({hls_tool})")
             start = time.perf_counter()
-            sim_out = run_vendor_csim(model, config, xs, ref, tool=hls_tool, project_dir=folder)
+            sim_out = run_vendor_csim(
+                model, config, xs, ref, tool=hls_tool, project_dir=folder, io_type=io_type
+            )
             timings["csim"] = time.perf_counter() - start
             bar.done()
             cached, where = False, str(folder)

@@ -4,10 +4,10 @@
 >>> outputs, traces = sim.run(X, trace=True)                         # doctest: +SKIP
 
 The model is converted as the emulator converts it (``backend='Vivado'`` or ``'Vitis'``,
-``io_type='io_parallel'``), every layer gets hls4ml's trace hooks (inert until a trace runs, so
-one library serves both predict and trace), and the project is compiled by hls4ml's own
-``build_lib.sh`` (g++ against the ap_types headers hls4ml ships). Inputs go to the ``double``
-entry point, so outputs are exact for every type up to 53 bits.
+``io_type='io_parallel'`` or ``'io_stream'``), every layer gets hls4ml's trace hooks (inert
+until a trace runs, so one library serves both predict and trace), and the project is compiled
+by hls4ml's own ``build_lib.sh`` (g++ against the ap_types headers hls4ml ships). Inputs go to
+the ``double`` entry point, so outputs are exact for every type up to 53 bits.
 
 Compiled projects are cached on disk (`csim.cache`): a second run with the same model, config,
 hls4ml and g++ loads the library through ctypes without converting or compiling anything.
@@ -37,6 +37,7 @@ from emulation.config import read_config
 from emulation.errors import ToolError, UnsupportedLayerError
 from emulation.files import atomic_write_text
 from emulation.graph import backend_name, convert
+from emulation.hls_model_graph import io_type_name
 
 __all__ = [
     "GXX_MISSING",
@@ -86,11 +87,16 @@ def _hls4ml_version() -> str:
 
 # ------------------------------------------------------------------------------ conversion
 def convert_project(
-    model: Any, config: Mapping[str, Any], output_dir: Path, *, backend: str = "Vivado"
+    model: Any,
+    config: Mapping[str, Any],
+    output_dir: Path,
+    *,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Any:
-    """hls4ml's ModelGraph of ``model`` (``io_parallel``) with its project in ``output_dir``,
-    converted exactly as the emulator converts it (`emulation.graph.convert`)."""
-    return convert(model, config, output_dir=output_dir, backend=backend)
+    """hls4ml's ModelGraph of ``model`` with its project in ``output_dir``, converted exactly
+    as the emulator converts it (`emulation.graph.convert`)."""
+    return convert(model, config, output_dir=output_dir, backend=backend, io_type=io_type)
 
 
 # -------------------------------------------------------------------------------- manifest
@@ -174,6 +180,7 @@ def compile_sim(
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> CSimulation:
     """hls4ml's compiled C simulation of ``model`` under ``hls_config``, from cache when built.
 
@@ -185,6 +192,7 @@ def compile_sim(
     progress : the bar to report the conversion and compilation stages on.
     backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"`` (both compile with g++; Vitis
         ships its own conv and pooling headers).
+    io_type : hls4ml's ``"io_parallel"`` or ``"io_stream"``.
 
     Raises
     ------
@@ -192,12 +200,14 @@ def compile_sim(
     ConfigError, UnsupportedLayerError : hls4ml cannot convert the model with this config.
     """
     find_gxx()
-    backend = backend_name(backend)
+    backend, io_type = backend_name(backend), io_type_name(io_type)
     config = read_config(hls_config)
-    # a Vivado build keeps the key it always had
+    # a Vivado io_parallel build keeps the key it always had
     tools = {"hls4ml": _hls4ml_version(), "gxx": gxx_version()}
     if backend != "Vivado":
         tools["backend"] = backend
+    if io_type != "io_parallel":
+        tools["io_type"] = io_type
     key = sim_key(model, config, **tools)
     root = cache_root(cache_dir)
     project_dir = root / key
@@ -211,7 +221,7 @@ def compile_sim(
         if progress:
             progress.stage("converting (hls4ml)")
         start = time.perf_counter()
-        hls_model = convert_project(model, config, project_dir, backend=backend)
+        hls_model = convert_project(model, config, project_dir, backend=backend, io_type=io_type)
         hls_model.config.trace_output = True
         for layer in hls_model.get_layers():
             layer.set_attr("trace", True)

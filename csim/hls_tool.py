@@ -198,6 +198,7 @@ def run_vendor_csim(
     *,
     tool: str,
     project_dir: str | os.PathLike[str],
+    io_type: str = "io_parallel",
 ) -> np.ndarray:
     """Run the vendor's C simulation on ``inputs``; return its outputs, ``(n, total size)``.
 
@@ -207,6 +208,7 @@ def run_vendor_csim(
     predictions : the float model's outputs, ``(n, total size)``, for the reference file.
     tool : 'vivado' or 'vitis'.
     project_dir : where to write the hls4ml project (kept for inspection).
+    io_type : hls4ml's ``"io_parallel"`` or ``"io_stream"``.
     """
     from csim.hls4ml_sim import convert_project
 
@@ -215,7 +217,7 @@ def run_vendor_csim(
     folder = Path(project_dir).resolve()
     if folder.exists():
         shutil.rmtree(folder)
-    hls_model = convert_project(model, config, folder, backend=backend)
+    hls_model = convert_project(model, config, folder, backend=backend, io_type=io_type)
     with contextlib.redirect_stdout(io.StringIO()):
         hls_model.write()
     name = hls_model.config.get_project_name()

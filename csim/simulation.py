@@ -177,6 +177,8 @@ class CSimulation:
                 if trace:
                     lib.collect_trace_output(data)
                     for item in data:
+                        if not item.name:  # an io_stream Clone saves its two copies under one name
+                            continue
                         name = item.name.decode()
                         ptr = ctypes.cast(item.data, ctypes.POINTER(ctypes.c_double))
                         traces[name][i] = np.ctypeslib.as_array(ptr, shape=shapes[name])

@@ -83,6 +83,7 @@ def check(
     agreement: float | None = AGREEMENT,
     *,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> CheckResult:
     """Check what hls4ml will do with ``hls_config`` for ``model``.
 
@@ -95,6 +96,7 @@ def check(
     agreement : top-class agreement with float Keras below which ``X`` gives a finding (None:
         none; e.g. a tuner that met another metric).
     backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"``.
+    io_type : hls4ml's ``"io_parallel"`` or ``"io_stream"``.
 
     Returns
     -------
@@ -109,7 +111,7 @@ def check(
     with warnings.catch_warnings():
         # hls4ml's printed warnings (a replaced ReuseFactor) become findings below
         warnings.filterwarnings("ignore", message="hls4ml: ")
-        graph = build_graph(model, cfg, backend=backend)
+        graph = build_graph(model, cfg, backend=backend, io_type=io_type)
     findings = config_findings(cfg, graph, model) + graph_findings(cfg, graph)
     data = None
     if X is not None:

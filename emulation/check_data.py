@@ -186,13 +186,14 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
 
 
 def _agreement_with(
-    cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.ndarray, backend: str = "Vivado"
+    cfg: Mapping[str, Any], model: Any, X: np.ndarray, ref: np.ndarray, like: Graph
 ) -> float:
+    """Top-class agreement of ``cfg`` emulated for ``like``'s backend and io type."""
     from emulation.model import EmulatedModel
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        em = EmulatedModel(model, cfg, backend=backend)
+        em = EmulatedModel(model, cfg, backend=like.backend, io_type=like.io_type)
         y = np.asarray(em.predict(X)).reshape(len(X), -1)
     return metrics.agreement(y, ref)
 
@@ -215,15 +216,15 @@ def _first_loss(
     try:
         level = min(
             bound,
-            _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r, graph.backend),
+            _agreement_with(_reference_config(cfg, graph, model, 0), model, x, r, graph),
         )
-        if _agreement_with(cfg, model, x, r, graph.backend) >= level:
+        if _agreement_with(cfg, model, x, r, graph) >= level:
             return None, level
         lo, hi = 0, len(graph.nodes)  # agreement holds with lo nodes kept, fails with hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
             config = _reference_config(cfg, graph, model, mid)
-            if _agreement_with(config, model, x, r, graph.backend) >= level:
+            if _agreement_with(config, model, x, r, graph) >= level:
                 lo = mid
             else:
                 hi = mid

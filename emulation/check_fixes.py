@@ -154,9 +154,10 @@ def _try(
     X: np.ndarray,
     ref: np.ndarray | None,
     softmax: str,
-    backend: str = "Vivado",
+    like: Graph,
 ) -> tuple[str | None, float | None, set[str]]:
-    """Emulate ``candidate``: (why it fails to clear the finding or None, agreement, wraps)."""
+    """Emulate ``candidate`` for ``like``'s backend and io type: (why it fails to clear the
+    finding or None, agreement, wraps)."""
     from emulation.config import read_config
     from emulation.graph import build_graph
     from emulation.model import EmulatedModel
@@ -164,7 +165,7 @@ def _try(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cfg = read_config(candidate.config)
-        graph = build_graph(model, cfg, backend=backend)
+        graph = build_graph(model, cfg, backend=like.backend, io_type=like.io_type)
         still = [
             f
             for f in graph_findings(cfg, graph)
@@ -211,7 +212,7 @@ def verify_softmax_fixes(
         tried = []
         fix = None
         for c in softmax_candidates(cfg, graph, f.layer, observed, spread):
-            why, agreement, wraps = _try(c, model, x, r, f.layer, graph.backend)
+            why, agreement, wraps = _try(c, model, x, r, f.layer, graph)
             new = sorted(wraps - wrapping)
             if why is None and new:
                 why = f"wraps at {', '.join(new)}"

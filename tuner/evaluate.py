@@ -195,7 +195,8 @@ class Evaluator:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cfg = candidate.to_config(self.base_config)
-                g = build_graph(self.model, cfg, backend=self.base_graph.backend)
+                base = self.base_graph
+                g = build_graph(self.model, cfg, backend=base.backend, io_type=base.io_type)
         except (ConfigError, UnsupportedLayerError):
             g = None
         self._graphs[candidate] = g

@@ -87,7 +87,7 @@ class TuningJob:
         # hls4ml's default: the 'hls4ml default' baseline and the search's starting template
         self.template = without_ignored_keys(default_config(model))
         self.ranges, self.base_config, self.graph = observe_ranges(
-            model, self.template, self.ref_cal.x, options.backend
+            model, self.template, self.ref_cal.x, options.backend, options.io_type
         )
         self.feeds_stable_softmax = {
             n.inputs[0]
@@ -204,7 +204,9 @@ class TuningJob:
         """hls4ml's graph of a whole config."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return build_graph(self.model, cfg, backend=self.graph.backend)
+            return build_graph(
+                self.model, cfg, backend=self.graph.backend, io_type=self.graph.io_type
+            )
 
     def measure(self, cfg: Mapping, name: str) -> dict:
         """Metric on calibration and validation data, cost, and whether the search would take

@@ -110,13 +110,19 @@ def _weight_overflows(raw: np.ndarray, t: FixedType) -> int:
     return int(np.count_nonzero(mask))
 
 
-def _emulated(model: Any, hls_config: Any, backend: str = "Vivado") -> Any:
+def _emulated(model: Any, hls_config: Any, backend: str, io_type: str) -> Any:
     from emulation.model import EmulatedModel
 
-    return EmulatedModel(model, hls_config, backend=backend)
+    return EmulatedModel(model, hls_config, backend=backend, io_type=io_type)
 
 
-def weights_profile(model: Any, hls_config: Any = None, *, backend: str = "Vivado") -> Profile:
+def weights_profile(
+    model: Any,
+    hls_config: Any = None,
+    *,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
+) -> Profile:
     """Profile of every layer's weights and biases.
 
     Parameters
@@ -128,6 +134,7 @@ def weights_profile(model: Any, hls_config: Any = None, *, backend: str = "Vivad
         ...) and the number of values that overflow when cast to it. Without one, the float
         Keras weights and no types.
     backend : hls4ml's backend of the config, ``"Vivado"`` or ``"Vitis"``.
+    io_type : hls4ml's io type of the config, ``"io_parallel"`` or ``"io_stream"``.
     """
     rows: list[Row] = []
     if hls_config is None:
@@ -137,7 +144,7 @@ def weights_profile(model: Any, hls_config: Any = None, *, backend: str = "Vivad
         return Profile("weights", "keras", tuple(rows))
     from emulation.graph import build_graph
 
-    for node in build_graph(model, hls_config, backend=backend).nodes:
+    for node in build_graph(model, hls_config, backend=backend, io_type=io_type).nodes:
         for var, raw in dict(node.raw_weights).items():
             values = np.asarray(raw, dtype=np.float64)
             t = _type_for(node, var)
@@ -165,6 +172,7 @@ def activations_profile(
     *,
     batch_size: int = 1024,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> Profile:
     """Profile of every layer's output over the samples ``X``.
 
@@ -181,6 +189,7 @@ def activations_profile(
     batch_size : int
         Samples per Keras call (float path).
     backend : hls4ml's backend of the config, ``"Vivado"`` or ``"Vitis"``.
+    io_type : hls4ml's io type of the config, ``"io_parallel"`` or ``"io_stream"``.
     """
     X = _check_samples(model, X)
     if hls_config is None:
@@ -196,7 +205,7 @@ def activations_profile(
             for layer, y in zip(layers, outputs, strict=True)
         )
         return Profile("activations", "keras", rows, samples=len(X))
-    em = _emulated(model, hls_config, backend)
+    em = _emulated(model, hls_config, backend, io_type)
     trace = em.trace(X)
     points = {
         key: value

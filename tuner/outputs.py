@@ -42,7 +42,11 @@ def keras3_copy_path(output: Path) -> Path:
 
 
 def project_settings(
-    model_path: Path, output: Path, model_copy: Path | None = None, backend: str = "Vivado"
+    model_path: Path,
+    output: Path,
+    model_copy: Path | None = None,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> dict:
     """hls4ml project keys for ``hls4ml convert -c``, paths from the current directory.
 
@@ -60,7 +64,7 @@ def project_settings(
         "Backend": backend,
         "Part": DEFAULT_PART,
         "ClockPeriod": DEFAULT_CLOCK_NS,
-        "IOType": "io_parallel",
+        "IOType": io_type,
     }
 
 
@@ -108,6 +112,7 @@ def stage_outputs(
     project: bool = False,
     model=None,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> dict[str, Path]:
     """Stage the config (when one is recommended) and tuning.json into ``files``.
 
@@ -125,7 +130,7 @@ def stage_outputs(
             if model_path.suffix.lower() != ".keras":
                 copy = keras3_copy_path(output)
                 paths["model"] = files.write_with(copy, model.save)
-            settings = project_settings(model_path, output, copy, backend)
+            settings = project_settings(model_path, output, copy, backend, io_type)
         header = (
             f"{RUN_HEADER}{result.run}: {result.target}, {result.final.source}, "
             f"validation {_or_nan(result.final.metric_validation):.4f}\n"

@@ -65,11 +65,11 @@ def is_multiplier_accum(node: Node, point: Point) -> bool:
 
 
 def _emulate(
-    model, cfg: Mapping, x: np.ndarray, backend: str = "Vivado"
+    model, cfg: Mapping, x: np.ndarray, backend: str = "Vivado", io_type: str = "io_parallel"
 ) -> tuple[Graph, EmulatedModel]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = build_graph(model, cfg, backend=backend)
+        graph = build_graph(model, cfg, backend=backend, io_type=io_type)
     em = EmulatedModel.from_graph(graph)
     em.predict(x)
     return graph, em
@@ -106,7 +106,11 @@ def wide_config(graph: Graph, template: Mapping, integer: Mapping[str, int]) -> 
 
 
 def observe_ranges(
-    model, template: Mapping, x: np.ndarray, backend: str = "Vivado"
+    model,
+    template: Mapping,
+    x: np.ndarray,
+    backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> tuple[Ranges, dict, Graph]:
     """Ranges of every cast point on ``x``; also the wide config and its graph.
 
@@ -115,13 +119,13 @@ def observe_ranges(
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = build_graph(model, template, backend=backend)
+        graph = build_graph(model, template, backend=backend, io_type=io_type)
     integer: dict[str, int] = {}
     rounds = 0
     while rounds < MAX_ROUNDS:
         rounds += 1
         cfg = wide_config(graph, template, integer)
-        graph, em = _emulate(model, cfg, x, backend)
+        graph, em = _emulate(model, cfg, x, backend, io_type)
         overflowed = {name: p for name, p in em.overflows.items() if p.count}
         if not overflowed:
             break

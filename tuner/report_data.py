@@ -32,12 +32,13 @@ def _subset(x: np.ndarray, samples: int, seed: int) -> np.ndarray:
     return x[keep]
 
 
-def _profiles(model: Any, x: np.ndarray, config: Mapping, backend: str = "Vivado") -> dict:
+def _profiles(model: Any, x: np.ndarray, config: Mapping, backend: str, io_type: str) -> dict:
+    target = {"backend": backend, "io_type": io_type}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # hls4ml's conversion chatter
         return {
-            "weights": weights_profile(model, config, backend=backend).to_dict(),
-            "activations": activations_profile(model, x, config, backend=backend).to_dict(),
+            "weights": weights_profile(model, config, **target).to_dict(),
+            "activations": activations_profile(model, x, config, **target).to_dict(),
         }
 
 
@@ -50,6 +51,7 @@ def profiles_before_after(
     samples: int = MAX_PROFILE_SAMPLES,
     seed: int = 0,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> dict:
     """The profiles before and after tuning, for `TuningRecord.profiles`.
 
@@ -60,7 +62,7 @@ def profiles_before_after(
     config : the recommended config; None or empty when the target was not met.
     default_config : hls4ml's default config; None computes it (`emulation.config.default_config`).
     samples, seed : size and seed of the subset.
-    backend : hls4ml's backend the configs are converted for.
+    backend, io_type : hls4ml's backend and io type the configs are converted for.
 
     Returns
     -------
@@ -72,7 +74,7 @@ def profiles_before_after(
         raise ConfigError(f"samples must be at least 1; got {samples}")
     xs = _subset(x, samples, seed)
     cfg = default_config if default_config is not None else hls4ml_default_config(model)
-    profiles = {"default": _profiles(model, xs, cfg, backend)}
+    profiles = {"default": _profiles(model, xs, cfg, backend, io_type)}
     if config:
-        profiles["recommended"] = _profiles(model, xs, config, backend)
+        profiles["recommended"] = _profiles(model, xs, config, backend, io_type)
     return profiles

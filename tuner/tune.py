@@ -73,8 +73,10 @@ class TuneOptions:
     # cost model says it pays (`tuner.refine.trim_accumulators`): each product then rounds on
     # its own, which the compiled loop of `emulation.layers.dense_compiled` keeps fast
     search_accumulators: bool = True
-    # hls4ml's backend the candidates are converted for ("Vivado" or "Vitis", io_parallel)
+    # hls4ml's backend and io type the candidates are converted for ("Vivado" or "Vitis";
+    # "io_parallel" or "io_stream": stream FIFOs hold values, they are no precision points)
     backend: str = "Vivado"
+    io_type: str = "io_parallel"
 
 
 #: What `tune` returns: the typed content of tuning.json (`emulation.tuning_record`).
@@ -99,6 +101,7 @@ def _check(job: TuningJob, config: Mapping) -> CheckSummary:
             job.ref_val.y_float,
             agreement=target.bound if target.metric == "agreement" else None,
             backend=job.graph.backend,
+            io_type=job.graph.io_type,
         )
     findings = tuple(f for f in result.findings if f.severity != "note")
     return CheckSummary(result.counts(), findings)

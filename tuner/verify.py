@@ -40,6 +40,7 @@ def verify_csim(
     labels: np.ndarray | None,
     target: Target,
     backend: str = "Vivado",
+    io_type: str = "io_parallel",
 ) -> list[str]:
     """Compare the recommended config in C simulation on the validation split.
 
@@ -48,7 +49,7 @@ def verify_csim(
     """
     _, val = split_indices(len(x), result.split.validation_share, result.split.seed)
     y = None if labels is None else labels[val]
-    comparison = compare(model, result.config, x[val], y, backend=backend)
+    comparison = compare(model, result.config, x[val], y, backend=backend, io_type=io_type)
     value = csim_metric(comparison, target, result.final.metric_validation)
     result.csim = CsimCheck(value, target.met(value), comparison.to_dict())
     problems = []

@@ -142,7 +142,7 @@ def _verify_and_write(project, options, result, model, x, labels, log) -> tuple[
         from tuner.verify import verify_csim
 
         resolved = options.target.resolve(result.float_reference.accuracy)
-        problems = verify_csim(result, model, x, labels, resolved, options.backend)
+        problems = verify_csim(result, model, x, labels, resolved, options.backend, options.io_type)
         for p in problems:
             log(f"verify-csim FAILED: {p}")
         code = 1 if problems else 0
@@ -151,7 +151,9 @@ def _verify_and_write(project, options, result, model, x, labels, log) -> tuple[
         from reports.tuning import report_files
         from tuner.report_data import profiles_before_after
 
-        result.profiles = profiles_before_after(model, x, result.config, backend=options.backend)
+        result.profiles = profiles_before_after(
+            model, x, result.config, backend=options.backend, io_type=options.io_type
+        )
         report = report_files(result)
     with FileSet() as files:
         paths = stage_outputs(
@@ -162,6 +164,7 @@ def _verify_and_write(project, options, result, model, x, labels, log) -> tuple[
             project=project.project,
             model=model,
             backend=options.backend,
+            io_type=options.io_type,
         )
         for name, text in report.items():
             paths[name] = files.write_text(project.report / name, text)

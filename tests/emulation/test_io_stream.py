@@ -305,7 +305,8 @@ def test_emulate_takes_io_type_from_the_flag_or_the_project(
     small_model_file, tmp_path, monkeypatch
 ) -> None:
     """``aptune emulate --io-type io_stream`` and a project's ``IOType: io_stream`` emulate the
-    io_stream graph (the flag wins over the project); ``check`` still refuses such a project."""
+    io_stream graph (the flag wins over the project; the other commands:
+    tests/tuner/test_cli_io_stream.py)."""
     import yaml
 
     import emulation.model
@@ -335,7 +336,6 @@ def test_emulate_takes_io_type_from_the_flag_or_the_project(
     assert main(["emulate", "prj.yml", *args]) == 0
     assert main(["emulate", "prj.yml", *args, "--io-type", "io_parallel"]) == 0
     assert seen == ["io_parallel", "io_stream", "io_stream", "io_parallel"]
-    assert main(["check", "prj.yml"]) == 2
 
 
 @requires_gxx

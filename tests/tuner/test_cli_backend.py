@@ -1,4 +1,5 @@
-"""``--backend Vivado|Vitis`` and a project file's ``Backend`` / ``IOType`` on the commands."""
+"""``--backend Vivado|Vitis`` and a project file's ``Backend`` on the commands (``IOType``:
+`test_cli_io_stream`)."""
 
 from __future__ import annotations
 
@@ -50,16 +51,6 @@ def test_an_unknown_backend_is_one_line_exit_2(files, tmp_path, capsys):
     err = _one_line_error(capsys, code)
     assert "'Quartus' is not emulated" in err and "Vivado, Vitis" in err
     assert not out.exists()
-
-
-def test_a_project_in_io_stream_is_refused_naming_iotype(files, tmp_path, capsys):
-    """A project file with IOType io_stream: exit 2, one line naming IOType and the fix."""
-    data = yaml.safe_load(files["project"].read_text())
-    data["IOType"] = "io_stream"
-    files["project"].write_text(yaml.safe_dump(data))
-    code = main(["check", str(files["project"])])
-    err = _one_line_error(capsys, code)
-    assert "IOType 'io_stream' is not emulated" in err and "IOType: io_parallel" in err
 
 
 def test_backend_reaches_the_emulator(files, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tuner.commands.emulate import add_backend_argument
+from tuner.commands.emulate import add_backend_argument, add_io_type_argument
 
 __all__ = ["format_result", "register", "run"]
 
@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", metavar="X", help="input samples (.npy, .npz, .dat, .csv)")
     add_backend_argument(p)
+    add_io_type_argument(p)
     p.add_argument(
         "--report",
         metavar="DIR",
@@ -106,18 +107,18 @@ def run(args: argparse.Namespace) -> int:
     from emulation import keras_io
     from emulation.check import check
     from emulation.errors import DataError
-    from tuner.commands.emulate import backend_of, load_inputs
+    from tuner.commands.emulate import backend_of, io_type_of, load_inputs
 
     if args.report is not None:  # before seconds of loading and converting
         if not args.data:
             raise DataError("--report draws the overflows measured on data: add --data X")
         if args.report.exists() and not args.report.is_dir():
             raise DataError(f"{args.report} is a file: give a folder for --report")
-    backend = backend_of(args)
+    backend, io_type = backend_of(args), io_type_of(args)
     model, own = keras_io.load(args.model)
     config = _config(model, args.model, args.config, own)
     X = load_inputs(model, args.data) if args.data else None
-    result = check(model, config, X, backend=backend)
+    result = check(model, config, X, backend=backend, io_type=io_type)
     files = {}
     if args.report is not None:
         from reports.check_report import write_check_report

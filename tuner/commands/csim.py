@@ -22,8 +22,10 @@ from typing import Any
 from emulation.errors import ConfigError
 from tuner.commands.emulate import (
     add_backend_argument,
+    add_io_type_argument,
     add_model_arguments,
     backend_of,
+    io_type_of,
     load_inputs,
     load_model_and_config,
 )
@@ -49,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(p)
     add_backend_argument(p)
+    add_io_type_argument(p)
     p.add_argument(
         "-c",
         "--config",
@@ -104,10 +107,11 @@ def run(args: argparse.Namespace) -> int:
     """Load, compare, write the three files, print the table (or JSON); 0 agree, 1 differ."""
     from reports.comparison import comparison_table
 
+    io_type_of(args)  # a bad --io-type or IOType fails before seconds of loading
     if args.hls_tool != "gxx":
         from csim.hls_tool import find_tool
 
-        find_tool(args.hls_tool)  # before seconds of loading
+        find_tool(args.hls_tool)
     from emulation.files import prepare_folder
 
     prepare_folder(args.output_dir)  # before the C++ is built, not after
@@ -139,6 +143,7 @@ def _compare_into(args: argparse.Namespace, model: Any, config: dict, X: Any, ou
         hls_tool=args.hls_tool,
         project_dir=out_dir / f"{args.hls_tool}-prj",
         backend=_backend(args),
+        io_type=io_type_of(args),
     )
     data = result.to_dict()
     files = {
@@ -155,7 +160,9 @@ def _backend(args: argparse.Namespace) -> str | None:
     return backend_of(args) if args.backend or args.hls_tool == "gxx" else None
 
 
-def _compile(model_path: str, config_path: str, cache_dir: str, backend: str | None) -> str:
+def _compile(
+    model_path: str, config_path: str, cache_dir: str, backend: str | None, io_type: str
+) -> str:
     """Build one config's C simulation into the compile cache (a worker task; it loads the
     model itself: hls4ml converts from Keras). An error is returned, not raised: the
     comparison of that config reports it on its own line."""
@@ -164,7 +171,9 @@ def _compile(model_path: str, config_path: str, cache_dir: str, backend: str | N
 
     try:
         model, config = load_model_and_config(model_path, config_path)
-        compile_sim(model, config, cache_dir=cache_dir, backend=backend or "Vivado")
+        compile_sim(
+            model, config, cache_dir=cache_dir, backend=backend or "Vivado", io_type=io_type
+        )
     except AptuneError as exc:
         return str(exc)
     return ""
@@ -179,8 +188,9 @@ def _compile_all(args: argparse.Namespace, configs: list[str]) -> None:
 
     from csim.cache import cache_root
 
-    backend = _backend(args)
-    tasks = [delayed(_compile)(args.model, c, str(cache_root()), backend) for c in configs]
+    backend, io_type = _backend(args), io_type_of(args)
+    root = str(cache_root())
+    tasks = [delayed(_compile)(args.model, c, root, backend, io_type) for c in configs]
     with contextlib.ExitStack() as stack:
         if args.cluster:
             from tuner.cluster import connect

@@ -34,7 +34,7 @@ def add_backend_argument(p: argparse.ArgumentParser) -> None:
 
 
 def add_io_type_argument(p: argparse.ArgumentParser) -> None:
-    """``--io-type``, for the commands that emulate io_stream too."""
+    """``--io-type``, shared by every command that converts the model."""
     p.add_argument(
         "--io-type",
         metavar="io_parallel|io_stream",
@@ -62,24 +62,11 @@ def io_type_of(args: argparse.Namespace) -> str:
 
 
 def backend_of(args: argparse.Namespace) -> str:
-    """``--backend``, else the ``Backend`` of a project file given as MODEL, else Vivado.
-
-    A command without ``--io-type`` (`add_io_type_argument`) runs io_parallel only, so there a
-    project file whose ``IOType`` is io_stream is refused.
-    """
-    from emulation.errors import ConfigError
+    """``--backend``, else the ``Backend`` of a project file given as MODEL, else Vivado."""
     from emulation.graph import backend_name
 
-    settings = _project_settings(args)
-    io_type = str(settings.get("IOType", "io_parallel"))
-    if not hasattr(args, "io_type") and io_type.lower() != "io_parallel":
-        raise ConfigError(
-            f"{getattr(args, 'model', None)}: IOType {io_type!r} is not emulated by this command "
-            "(io_parallel only; aptune emulate also runs io_stream): set IOType: io_parallel in "
-            "the project file"
-        )
     given = getattr(args, "backend", None)
-    return backend_name(given if given else settings.get("Backend", "Vivado"))
+    return backend_name(given if given else _project_settings(args).get("Backend", "Vivado"))
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from reports.profiling import PLOT_KINDS
-from tuner.commands.emulate import add_backend_argument, backend_of
+from tuner.commands.emulate import (
+    add_backend_argument,
+    add_io_type_argument,
+    backend_of,
+    io_type_of,
+)
 
 __all__ = ["register", "run"]
 
@@ -51,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="hls4ml config YAML (HLSConfig or a project file): draw its types as grey boxes",
     )
     add_backend_argument(p)
+    add_io_type_argument(p)
     p.add_argument("--plot", choices=PLOT_KINDS, default="boxplot", help="default: boxplot")
     p.add_argument(
         "-o", "--output", metavar="DIR", type=Path, default=Path(), help="default: current folder"
@@ -102,10 +108,10 @@ def run(args: argparse.Namespace) -> int:
     from reports.profiling import plot_profile
     from tuner.numerical_profile import activations_profile, weights_profile
 
-    backend = backend_of(args)
+    target = {"backend": backend_of(args), "io_type": io_type_of(args)}
     model, project_config = keras_io.load(args.model)
     config = read_config(args.config) if args.config else project_config
-    profiles = [weights_profile(model, config, backend=backend)]
+    profiles = [weights_profile(model, config, **target)]
     if args.data:
         if isinstance(model.input_shape, list):
             raise DataError(
@@ -113,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 "supports one input only: drop --data"
             )
         X = load_data(args.data, expected_shape=model.input_shape)
-        profiles.append(activations_profile(model, X, config, backend=backend))
+        profiles.append(activations_profile(model, X, config, **target))
     from emulation.files import prepare_folder
 
     prepare_folder(args.output)

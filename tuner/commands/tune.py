@@ -9,7 +9,12 @@ from importlib import resources
 from pathlib import Path
 
 from emulation.errors import ConfigError
-from tuner.commands.emulate import add_backend_argument, backend_of
+from tuner.commands.emulate import (
+    add_backend_argument,
+    add_io_type_argument,
+    backend_of,
+    io_type_of,
+)
 from tuner.cost import OBJECTIVES
 
 # where --example writes unless -o says otherwise: a fresh folder per run, never the example
@@ -133,6 +138,7 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--project", action="store_true", help="write a whole hls4ml project file")
     add_backend_argument(p)
+    add_io_type_argument(p)
     p.add_argument("--report", help="folder for the HTML tuning report")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -188,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         search_accumulators=args.accumulators,
         backend=backend_of(args),
+        io_type=io_type_of(args),
     )
     outcome = tune_project(project, options, show_progress=not args.json, log=_say)
     if outcome.nothing_written:
