@@ -219,7 +219,8 @@ def _load_json(path: Path, weights: Path | None) -> keras.Model:
 def _resolve(value: Any, key: str, project: Path, settings: dict[str, Any]) -> Path:
     """Find the file a project key names: relative to the project file, or to its parent when
     the project file sits inside ``OutputDir`` (hls4ml writes ``OutputDir/keras_model.keras``
-    relative to the folder it ran in)."""
+    relative to the folder it ran in), else relative to the folder this runs in, as
+    ``hls4ml convert -c`` reads it (``aptune tune --project`` writes it so)."""
     if not isinstance(value, str) or not value.strip():
         raise ModelLoadError(f"{project}: {key} is {value!r}; expected a file path")
     named = Path(value)
@@ -232,10 +233,11 @@ def _resolve(value: Any, key: str, project: Path, settings: dict[str, Any]) -> P
             prefix = Path(out_dir).parts
             if named.parts[: len(prefix)] == prefix:
                 candidates.append(project.parent / Path(*named.parts[len(prefix) :]))
+        candidates.append(Path.cwd() / named)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
-    hint = "paths are relative to the project file"
+    hint = "paths are relative to the project file or to the folder you run in"
     beside = project.parent / named.name
     if beside.is_file() and beside not in candidates:
         hint = f"a file {named.name} is beside the project file: set {key}: {named.name}"

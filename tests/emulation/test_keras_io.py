@@ -372,6 +372,19 @@ def test_project_keras_model_plain_path(keras3_dir: Path) -> None:
     _assert_close(_predict(model, X), _reference(X))
 
 
+def test_project_model_path_relative_to_the_folder_run_in(
+    keras3_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project in a subfolder naming its model from the folder it is run in, as
+    ``aptune tune --project`` writes it for ``hls4ml convert -c``, loads from that folder."""
+    shutil.copy(keras3_dir / "m.keras", tmp_path / "m.keras")
+    (tmp_path / "configs").mkdir()
+    project = _project(tmp_path / "configs", "KerasModel: m.keras\n")
+    monkeypatch.chdir(tmp_path)
+    model, _ = load(Path("configs") / project.name)
+    _assert_close(_predict(model, X), _reference(X))
+
+
 def test_project_without_model_key(tmp_path: Path) -> None:
     """A project YAML naming no model says which keys to add."""
     with pytest.raises(ModelLoadError, match="names no model: add KerasModel"):
