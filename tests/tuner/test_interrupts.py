@@ -28,7 +28,8 @@ def setup(iris_model, tmp_path_factory):
     """The iris model, data, and one finished run's outputs to compare against."""
     _, x, _, model = iris_model
     folder = tmp_path_factory.mktemp("interrupts")
-    np.save(folder / "x.npy", np.repeat(x, 20, axis=0))
+    # enough samples that the search outlasts the signal sent when its first line appears
+    np.save(folder / "x.npy", np.repeat(x, 100, axis=0))
     return model, folder
 
 
