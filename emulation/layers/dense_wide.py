@@ -13,12 +13,11 @@ cast 2 rounds) it comes here, fastest first:
   that no partial sum leaves its range. The quotient by 2^64 is recovered from a float64
   estimate, whose error is far below 2^63, so the overflow flags and the largest |sum| are
   exact as well.
-- `rounded_sums`: products that cast 2 rounds or that leave accum_t's range, each formed and
-  cast on its own in int64 blocks (add-and-shift rounding), summed by one reduction per block;
-  only accumulations no bound proves have their prefix sums checked, and only those leaving
-  the range run the C++ loop. Where numba is available the whole C++ loop runs compiled
-  (`dense_compiled`, one pass); this NumPy path stays as the reference the tests compare with.
-- `walk`: that C++ loop, vectorised over the accumulations that need it.
+- `rounded_sums`: products that cast 2 rounds or that leave accum_t's range, each formed and cast
+  on its own in int64 blocks (add-and-shift rounding), summed by one reduction per block; only
+  accumulations no bound proves have their prefix sums checked, and only those leaving the
+  range run the C++ loop (`walk`, vectorised over them). Where numba is available the whole
+  loop runs compiled (`dense_compiled`); this NumPy path stays as the tests' reference.
 
 Everything else (operands past 63 bits, sums past 64 bits no bound controls) stays on Python
 integers (`emulation.layers.dense_int`), in blocks of samples.
@@ -40,14 +39,7 @@ from emulation.fixed import (
 )
 from emulation.layers import dense_compiled
 
-__all__ = [
-    "exact_matmul_mod64",
-    "exact_sums",
-    "high_word",
-    "rounded_sums",
-    "walk",
-    "wrap_uint64",
-]
+__all__ = ["exact_matmul_mod64", "exact_sums", "high_word", "rounded_sums", "walk", "wrap_uint64"]
 
 _FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Elements of one block of products: 256 Ki int64 = 2 MiB, about one core's L2 cache.
