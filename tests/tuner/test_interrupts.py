@@ -28,8 +28,7 @@ def setup(iris_model, tmp_path_factory):
     """The iris model, data, and one finished run's outputs to compare against."""
     _, x, _, model = iris_model
     folder = tmp_path_factory.mktemp("interrupts")
-    # enough samples that the search outlasts the signal sent when its first line appears
-    np.save(folder / "x.npy", np.repeat(x, 100, axis=0))
+    np.save(folder / "x.npy", np.repeat(x, 20, axis=0))
     return model, folder
 
 
@@ -43,10 +42,18 @@ def _snapshot(out: Path) -> dict[str, bytes | None]:
     return {f: (out / f).read_bytes() if (out / f).exists() else None for f in FILES}
 
 
+def _as_a_terminal() -> None:
+    """Ctrl-C as a shell delivers it: a child inherits an ignored SIGINT, and a library run
+    earlier in this test process (not aptune) may have left it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_when(args: list[str], marker: str | None, delay: float = 0.0) -> int:
     """Run the CLI, send SIGINT once ``marker`` appears on stderr (None: at once) plus
     ``delay`` seconds; its exit code."""
-    proc = subprocess.Popen([*APTUNE, *args], stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(
+        [*APTUNE, *args], stderr=subprocess.PIPE, text=True, env=ENV, preexec_fn=_as_a_terminal
+    )
     if marker is not None:
         for line in proc.stderr:
             if marker in line:
