@@ -69,6 +69,7 @@ __all__ = [
     "layer_blocks",
     "layer_setting",
     "parse_precision",
+    "project_settings",
     "read_config",
     "read_yaml",
     "set_type",
@@ -140,6 +141,23 @@ def _hls_section(data: Any, origin: str) -> dict[str, Any]:
         # A project file without HLSConfig: hls4ml then uses its defaults.
         return {}
     return dict(data)
+
+
+def project_settings(source: Any) -> dict[str, Any]:
+    """The top-level settings (``Backend``, ``IOType``, ``OutputDir``...) of an hls4ml project
+    given as a dict or a YAML file; ``{}`` for a bare ``HLSConfig`` or anything else."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix.lower() not in (".yml", ".yaml") or not path.is_file():
+            return {}
+        source = read_yaml(path)
+    if not isinstance(source, Mapping):
+        return {}
+    if "HLSConfig" in source or (
+        not set(source) & set(SECTIONS) and set(source) & _PROJECT_HINT_KEYS
+    ):
+        return {k: v for k, v in source.items() if k != "HLSConfig"}
+    return {}
 
 
 def read_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:

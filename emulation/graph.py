@@ -244,6 +244,18 @@ def backend_name(backend: str) -> str:
     )
 
 
+def _target(hls_config: Any, backend: str | None, io_type: str | None) -> tuple[str, str]:
+    """hls4ml's spelling of the backend and io type: as given, else a project file's ``Backend``
+    and ``IOType`` (``hls_config`` given as a whole project), else Vivado and io_parallel."""
+    from emulation.config import project_settings
+    from emulation.hls_model_graph import io_type_name
+
+    project = project_settings(hls_config) if backend is None or io_type is None else {}
+    backend = backend if backend is not None else project.get("Backend", "Vivado")
+    io_type = io_type if io_type is not None else project.get("IOType", "io_parallel")
+    return backend_name(str(backend)), io_type_name(str(io_type))
+
+
 def _read_hls_config(hls_config: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
     from emulation.config import read_config
 
@@ -280,8 +292,8 @@ def convert(
     hls_config: Mapping[str, Any] | str | os.PathLike[str],
     *,
     output_dir: str | os.PathLike[str] | None = None,
-    backend: str = "Vivado",
-    io_type: str = "io_parallel",
+    backend: str | None = None,
+    io_type: str | None = None,
 ) -> Any:
     """hls4ml's ModelGraph of ``model`` for ``backend`` and ``io_type``, compiled nowhere.
 
@@ -292,9 +304,7 @@ def convert(
     """
     import hls4ml
 
-    from emulation.hls_model_graph import io_type_name
-
-    backend, io_type = backend_name(backend), io_type_name(io_type)
+    backend, io_type = _target(hls_config, backend, io_type)
     config = copy.deepcopy(_read_hls_config(hls_config))
     refuse_unsupported(model, config)
     if output_dir is None:
@@ -326,8 +336,8 @@ def build_graph(
     model: Any,
     hls_config: Mapping[str, Any] | str | os.PathLike[str],
     *,
-    backend: str = "Vivado",
-    io_type: str = "io_parallel",
+    backend: str | None = None,
+    io_type: str | None = None,
 ) -> Graph:
     """hls4ml's graph of a Keras model under an hls4ml config, as plain `Node`s.
 
@@ -336,14 +346,17 @@ def build_graph(
     model : keras.Model
     hls_config : the ``HLSConfig`` dict (``Model`` / ``LayerType`` / ``LayerName``), a YAML
         file holding it, or a whole hls4ml project file (read by `emulation.config.read_config`).
-    backend : ``"Vivado"`` or ``"Vitis"`` (any case), as hls4ml names them.
-    io_type : ``"io_parallel"`` or ``"io_stream"`` (read by `emulation.hls_model_graph`).
+    backend : ``"Vivado"`` or ``"Vitis"`` (any case), as hls4ml names them; None: a project
+        file's ``Backend``, else Vivado.
+    io_type : ``"io_parallel"`` or ``"io_stream"``; None: a project file's ``IOType``, else
+        io_parallel.
 
     Returns
     -------
     Graph
         Nodes in execution order (the order of the generated C++), model input and output names.
     """
+    backend, io_type = _target(hls_config, backend, io_type)
     hls_model = convert(model, hls_config, backend=backend, io_type=io_type)
     if hls_model.config.get_config_value("IOType") == "io_stream":
         from emulation.hls_model_graph import graph_from_hls_model

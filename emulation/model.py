@@ -113,8 +113,10 @@ class EmulatedModel:
     model : keras.Model
     hls_config : hls4ml config (``Model`` / ``LayerType`` / ``LayerName``), a YAML file holding
         it, or a whole hls4ml project file (its ``HLSConfig``).
-    backend : hls4ml's backend, ``"Vivado"`` (default) or ``"Vitis"``.
-    io_type : hls4ml's ``"io_parallel"`` (default) or ``"io_stream"``.
+    backend : hls4ml's backend, ``"Vivado"`` or ``"Vitis"``; by default a project file's
+        ``Backend``, else Vivado.
+    io_type : hls4ml's ``"io_parallel"`` or ``"io_stream"``; by default a project file's
+        ``IOType``, else io_parallel.
 
     The graph, every type and every weight are read once from hls4ml's own conversion
     (`emulation.graph`); `predict` and `trace` then run the layer functions batch by batch.
@@ -130,8 +132,8 @@ class EmulatedModel:
         model: Any,
         hls_config: Mapping[str, Any] | str | os.PathLike[str],
         *,
-        backend: str = "Vivado",
-        io_type: str = "io_parallel",
+        backend: str | None = None,
+        io_type: str | None = None,
     ) -> None:
         self._setup(build_graph(model, hls_config, backend=backend, io_type=io_type))
 

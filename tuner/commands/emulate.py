@@ -44,13 +44,10 @@ def add_io_type_argument(p: argparse.ArgumentParser) -> None:
 
 def _project_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The top-level settings of a project file given as MODEL (``Backend``, ``IOType``)."""
-    from emulation.config import read_yaml
+    from emulation.config import project_settings
 
     model = getattr(args, "model", None)
-    if model and Path(model).suffix.lower() in (".yml", ".yaml") and Path(model).is_file():
-        data = read_yaml(Path(model))
-        return data if isinstance(data, dict) else {}
-    return {}
+    return project_settings(model) if model else {}
 
 
 def io_type_of(args: argparse.Namespace) -> str:
