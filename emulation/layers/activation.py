@@ -293,7 +293,7 @@ def _activation_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> n
             x = _relu_values(x)
             if data_t.signed and data_t.width > 1:
                 data_t = FixedType(data_t.width - 1, data_t.integer - 1, signed=False)
-        return ctx.cast(x, result_t, f"{node.name}.result_t", source=data_t)
+        return cast(x, result_t, "result_t", source=data_t)
     if act in _PLAIN:
         return _PLAIN[act](x, result_t=result_t, cast=cast)
     if act == "relu6":

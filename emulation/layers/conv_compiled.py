@@ -38,6 +38,7 @@ from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, Overflow
 from emulation.layers.base import Context
 from emulation.layers.dense_compiled import _offsets
 from emulation.layers.dense_int import int64_mantissas, raw_to_float, sums_fit_int64, wraps
+from emulation.layers.exact import Caster
 
 try:  # numba is a declared dependency; without it the NumPy path runs
     import numba
@@ -303,24 +304,23 @@ def conv2d(
         float(np.ldexp(float(max(e_hi, -e_lo)), -accum_t.fractional)),
         float(np.ldexp(float(pmax), -p_frac)),
     )
-    ctx.record(f"{point}.accum_t", over, max_abs)
-    y = _result(acc, accum_t, result_t, ctx, f"{point}.result_t")
+    cast = Caster(ctx, point)
+    cast.record("accum_t", over, max_abs)
+    y = _result(acc, accum_t, result_t, cast)
     return y.reshape(x.shape[0], *out_size, n_filt)
 
 
-def _result(
-    acc: np.ndarray, accum_t: FixedType, result_t: FixedType, ctx: Context, point: str
-) -> np.ndarray:
-    """Cast 4, accumulator mantissas to result_t values, recorded under ``point``."""
+def _result(acc: np.ndarray, accum_t: FixedType, result_t: FixedType, cast: Caster) -> np.ndarray:
+    """Cast 4, accumulator mantissas to result_t values, recorded as ``result_t``."""
     a_lo, a_hi = int(acc.min()), int(acc.max())
     acc_max = float(np.ldexp(float(max(a_hi, -a_lo)), -accum_t.fractional))
     up = result_t.fractional - accum_t.fractional
     if up >= 0 and result_t.min_raw <= a_lo << up and a_hi << up <= result_t.max_raw:
         # every value is on result_t's grid and in its range (the 'auto' result_t is accum_t)
-        ctx.record(point, np.broadcast_to(np.False_, acc.shape), acc_max)
+        cast.record("result_t", np.broadcast_to(np.False_, acc.shape), acc_max)
         return raw_to_float(acc, accum_t.fractional)
     if accum_t.width <= FLOAT_EXACT_WIDTH:
-        return ctx.cast(raw_to_float(acc, accum_t.fractional), result_t, point)
+        return cast(raw_to_float(acc, accum_t.fractional), result_t, "result_t")
     res, res_over = result_t.requantize_raw(acc, accum_t, return_overflow=True)
-    ctx.record(point, res_over, acc_max)
+    cast.record("result_t", res_over, acc_max)
     return raw_to_float(res, result_t.fractional)

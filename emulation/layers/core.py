@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from emulation.layers.base import Context, Node, register
+from emulation.layers.exact import Caster
 
 __all__ = ["input_adapter"]
 
@@ -20,4 +21,5 @@ __all__ = ["input_adapter"]
 @register("Input")
 def input_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
     """The float64 data cast to the input layer's ``result_t``."""
-    return ctx.cast(inputs[0], node.types["result_t"], f"{node.name}.result_t", from_double=True)
+    cast = Caster(ctx, node.name)
+    return cast(inputs[0], node.types["result_t"], "result_t", from_double=True)

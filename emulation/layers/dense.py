@@ -51,6 +51,7 @@ from emulation.layers.dense_int import (
     sums_fit_int64,
     wraps,
 )
+from emulation.layers.exact import Caster
 
 __all__ = ["dense", "dense_sum_order", "raw_to_float"]
 
@@ -121,7 +122,7 @@ def dense(
     -------
     (batch, n_out) float64 exact values of result_t.
     """
-    ctx = ctx if ctx is not None else Context()
+    cast = Caster(ctx, point)
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -138,13 +139,13 @@ def dense(
     # the largest |product| before cast 2: exact, without forming every product
     if x.size and w.size:
         max_abs = max(max_abs, float(np.max(x_max * np.max(np.abs(w), axis=1))))
-    ctx.record(f"{point}.accum_t", over, max_abs)
+    cast.record("accum_t", over, max_abs)
     if wide:
         res, res_over = result_t.requantize_raw(acc, accum_t, return_overflow=True)
         acc_max = float(np.max(np.abs(raw_to_float(acc, accum_t.fractional)), initial=0.0))
-        ctx.record(f"{point}.result_t", res_over, acc_max)
+        cast.record("result_t", res_over, acc_max)
         return raw_to_float(res, result_t.fractional)
-    return ctx.cast(acc, result_t, f"{point}.result_t", source=accum_t)
+    return cast(acc, result_t, "result_t", source=accum_t)
 
 
 def _accumulate_float(

@@ -16,6 +16,7 @@ __all__ = [
     "Caster",
     "cast_exact",
     "exact_product",
+    "largest_value",
     "mantissas",
     "scaled",
     "select_exact",
@@ -30,10 +31,13 @@ FLOAT_BITS = FLOAT_EXACT_WIDTH
 class Caster:
     """The casts of one node: quantize and, given a `Context`, count overflows.
 
+    The one overflow protocol of the layers: every cast point is ``"<node>.<name>"``.
     ``cast(x, t, name)`` converts float64 values exactly representable in float64 (C++
-    ``T y = x;``) and records them under ``"<node>.<name>"``. ``cast.raw(m, f, t, name)``
-    converts exact values ``m * 2^-f`` given as integer mantissas (int64 or Python ints), for
-    products wider than float64 holds.
+    ``T y = x;``). ``cast.raw(m, f, t, name)`` converts exact values ``m * 2^-f`` given as
+    integer mantissas (int64 or Python ints), for products wider than float64 holds.
+    ``cast.record(name, overflow, max_abs)`` and ``cast.record_raw(name, overflow, m, f)``
+    count casts a layer did itself (`FixedType.requantize_raw`). Without a `Context` nothing
+    is counted.
     """
 
     def __init__(self, ctx: Context | None = None, node_name: str = "") -> None:
@@ -43,23 +47,48 @@ class Caster:
     def _point(self, name: str) -> str:
         return f"{self.node_name}.{name}" if self.node_name else name
 
-    def __call__(self, x: np.ndarray, t: FixedType, name: str) -> np.ndarray:
+    def __call__(
+        self,
+        x: np.ndarray,
+        t: FixedType,
+        name: str,
+        *,
+        from_double: bool = False,
+        source: FixedType | None = None,
+    ) -> np.ndarray:
+        """``(t) x``; ``from_double`` and ``source`` as `Context.cast` takes them."""
         if self.ctx is None:
-            return t.quantize(x)
-        return self.ctx.cast(x, t, self._point(name))
+            return t.quantize(x, from_double=from_double)
+        return self.ctx.cast(x, t, self._point(name), from_double=from_double, source=source)
+
+    def record(self, name: str, overflow: np.ndarray, max_abs: float) -> None:
+        """Count the casts of ``overflow`` (a bool mask) and the largest |value| before them."""
+        if self.ctx is not None:
+            self.ctx.record(self._point(name), overflow, max_abs)
+
+    def record_raw(
+        self, name: str, overflow: np.ndarray, mantissa: np.ndarray, fractional: int
+    ) -> None:
+        """`record`, the largest |value| taken from the exact ``mantissa * 2^-fractional``."""
+        if self.ctx is not None:
+            self.ctx.record(self._point(name), overflow, largest_value(mantissa, fractional))
 
     def raw(self, mantissa: np.ndarray, fractional: int, t: FixedType, name: str) -> np.ndarray:
         """Convert the exact values ``mantissa * 2^-fractional`` to ``t``."""
         source = FixedType(1, 1 - fractional)  # only F of the source matters to requantize_raw
         raw, overflow = t.requantize_raw(mantissa, source, return_overflow=True)
-        if self.ctx is not None:
-            m = np.asarray(mantissa)
-            if m.dtype == object:
-                biggest = max((abs(int(v)) for v in m.ravel().tolist()), default=0)
-            else:
-                biggest = int(np.max(np.abs(m))) if m.size else 0
-            self.ctx.record(self._point(name), overflow, math.ldexp(float(biggest), -fractional))
+        self.record_raw(name, overflow, mantissa, fractional)
         return np.ldexp(np.asarray(raw, dtype=np.float64), -t.fractional) + 0.0
+
+
+def largest_value(mantissa: np.ndarray, fractional: int) -> float:
+    """The largest |m * 2^-fractional| of integer mantissas (int64 or Python ints); 0 if none."""
+    m = np.asarray(mantissa)
+    if m.dtype == object:
+        biggest = max((abs(int(v)) for v in m.ravel().tolist()), default=0)
+    else:
+        biggest = int(np.max(np.abs(m))) if m.size else 0
+    return math.ldexp(float(biggest), -fractional)
 
 
 def mantissas(x: np.ndarray, t: FixedType) -> np.ndarray:

@@ -38,6 +38,7 @@ from emulation.fixed import (
     sum_type,
 )
 from emulation.layers.base import Context, Node, register
+from emulation.layers.exact import Caster, cast_exact, exact_product
 
 __all__ = ["concatenate", "dot", "merge"]
 
@@ -59,35 +60,6 @@ def _flat_operands(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return fa, fb
 
 
-def _record(ctx: Context | None, point: str, over: np.ndarray, raw: np.ndarray, f: int) -> None:
-    if ctx is not None:
-        top = float(np.ldexp(float(np.max(np.abs(raw))), -f)) if np.size(raw) else 0.0
-        ctx.record(point, over, top)
-
-
-def _cast_product(
-    a: np.ndarray,
-    a_t: FixedType,
-    b: np.ndarray,
-    b_t: FixedType,
-    t: FixedType,
-    ctx: Context | None,
-    point: str,
-) -> np.ndarray:
-    """``(t)(a * b)`` exactly: in float64 when the product fits 53 bits, else in integers."""
-    p_t = product_type(a_t, b_t)
-    if p_t.width <= _FLOAT_BITS:
-        p = a * b
-        return t.quantize(p) if ctx is None else ctx.cast(p, t, point)
-    dtype = np.int64 if p_t.width <= _INT64_BITS else object
-    m = np.asarray(a_t.quantize_raw(a)).astype(dtype) * np.asarray(b_t.quantize_raw(b)).astype(
-        dtype
-    )
-    raw, over = t.requantize_raw(m, p_t, return_overflow=True)
-    _record(ctx, point, over, m, p_t.fractional)
-    return np.ldexp(np.asarray(raw, dtype=np.float64), -t.fractional) + 0.0
-
-
 def merge(
     op: str,
     a: np.ndarray,
@@ -107,9 +79,10 @@ def merge(
     the types hls4ml carries between layers (up to 52 bits).
     """
     fa, fb = _flat_operands(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    res_point = f"{point}.result_t"
+    cast = Caster(ctx, point)
     if op == "multiply":
-        return _cast_product(fa, a_t, fb, b_t, result_t, ctx, res_point)
+        # the exact product: float64 when it fits, else integer mantissas
+        return cast_exact(exact_product(fa, a_t, fb, b_t), result_t, cast, "result_t")
     if op == "add":
         v = fa + fb
     elif op == "subtract":
@@ -124,7 +97,7 @@ def merge(
         raise UnsupportedLayerError(
             f"merge operation {op!r} is not supported; supported: {', '.join(_OPS)}"
         )
-    return result_t.quantize(v) if ctx is None else ctx.cast(v, result_t, res_point)
+    return cast(v, result_t, "result_t")
 
 
 def concatenate(
@@ -150,7 +123,7 @@ def concatenate(
             f"[1, {rank}] or [-{rank}, -1]"
         )
     y = np.concatenate([a, b], axis=per_sample % rank + 1)
-    return result_t.quantize(y) if ctx is None else ctx.cast(y, result_t, f"{point}.result_t")
+    return Caster(ctx, point)(y, result_t, "result_t")
 
 
 def dot(
@@ -181,26 +154,26 @@ def dot(
     m = np.asarray(a_t.quantize_raw(a)).astype(dtype) * np.asarray(b_t.quantize_raw(b)).astype(
         dtype
     )
-    acc_point = f"{point}.accum_t"
+    cast = Caster(ctx, point)
     p, over = accum_t.requantize_raw(m, p_t, return_overflow=True)
-    _record(ctx, acc_point, over, m, p_t.fractional)
+    cast.record_raw("accum_t", over, m, p_t.fractional)
     p = np.asarray(p).astype(dtype)
     if accum_t.overflow is Overflow.WRAP and accum_t.sat_bits == 0:
         # casts that only wrap commute with addition: add all, wrap once
         total = p.sum(axis=1)
         acc, over = accum_t.requantize_raw(total, total_t, return_overflow=True)
-        _record(ctx, acc_point, over, total, total_t.fractional)
+        cast.record_raw("accum_t", over, total, total_t.fractional)
     else:
         acc = np.zeros(a.shape[0], dtype=dtype)
         for i in range(n):
             s = acc + p[:, i]
             acc, over = accum_t.requantize_raw(s, s_t, return_overflow=True)
-            _record(ctx, acc_point, over, s, s_t.fractional)
+            cast.record_raw("accum_t", over, s, s_t.fractional)
             acc = np.asarray(acc).astype(dtype)
     res, over = result_t.requantize_raw(
         np.asarray(acc).astype(dtype), accum_t, return_overflow=True
     )
-    _record(ctx, f"{point}.result_t", over, np.asarray(acc), accum_t.fractional)
+    cast.record_raw("result_t", over, np.asarray(acc), accum_t.fractional)
     return (np.ldexp(np.asarray(res, dtype=np.float64), -result_t.fractional) + 0.0)[:, None]
 
 

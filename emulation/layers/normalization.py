@@ -18,6 +18,7 @@ from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, product_type, sum_type
 from emulation.layers.base import Context, Node, register
 from emulation.layers.dense import raw_to_float
+from emulation.layers.exact import Caster
 
 __all__ = ["batchnorm"]
 
@@ -45,8 +46,7 @@ def batchnorm(
         broadcast against its trailing axis (per channel) or match it element-wise.
     ctx, point : the one cast, to result_t, is recorded under ``"<point>.result_t"``.
     """
-    ctx = ctx if ctx is not None else Context()
-    point = f"{point}.result_t"
+    cast = Caster(ctx, point)
     x = np.asarray(x, dtype=np.float64)
     s_t = sum_type(product_type(x_t, scale_t), bias_t)
     if s_t.width <= _FLOAT_BITS:
@@ -57,9 +57,9 @@ def batchnorm(
         if result_t.fractional >= s_t.fractional and result_t.min <= lo and hi <= result_t.max:
             # result_t holds every value as it is (its grid is finer, its range covers them):
             # the cast is the identity and overflows nowhere
-            ctx.record(point, np.broadcast_to(np.False_, y.shape), max(hi, -lo))
+            cast.record("result_t", np.broadcast_to(np.False_, y.shape), max(hi, -lo))
             return y
-        return ctx.cast(y, result_t, point)
+        return cast(y, result_t, "result_t")
     dtype = np.int64 if s_t.width <= _INT64_BITS else object
     mx = np.asarray(x_t.quantize_raw(x)).astype(dtype)
     ms = np.asarray(scale_t.quantize_raw(scale)).astype(dtype)
@@ -69,7 +69,8 @@ def batchnorm(
     shift_b = s_t.fractional - bias_t.fractional
     total = mx * ms * (1 << shift_p) + mb * (1 << shift_b)
     raw, over = result_t.requantize_raw(total, s_t, return_overflow=True)
-    ctx.record(point, over, float(np.max(np.abs(raw_to_float(total, s_t.fractional)), initial=0)))
+    top = float(np.max(np.abs(raw_to_float(total, s_t.fractional)), initial=0))
+    cast.record("result_t", over, top)
     return raw_to_float(raw, result_t.fractional)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import INT64_BITS, FixedType, Overflow, sum_type
 from emulation.layers.base import Context, Node, register
+from emulation.layers.exact import Caster
 from emulation.layers.im2col import Pads, layer_geometry, output_size, windows_2d
 
 __all__ = [
@@ -51,16 +52,6 @@ def max_pad_value(x_t: FixedType) -> float:
     return float(np.ldexp(-1.0 if x_t.signed else 1.0, x_t.integer - 1))
 
 
-def _record(ctx: Context | None, point: str, over: np.ndarray, raw: np.ndarray, f: int) -> None:
-    if ctx is not None:
-        top = float(np.ldexp(float(np.max(np.abs(raw))), -f)) if np.size(raw) else 0.0
-        ctx.record(point, over, top)
-
-
-def _cast(x: np.ndarray, t: FixedType, ctx: Context | None, point: str) -> np.ndarray:
-    return t.quantize(x) if ctx is None else ctx.cast(x, t, point)
-
-
 def reduce_max(
     windows: np.ndarray,
     *,
@@ -73,9 +64,8 @@ def reduce_max(
 
     Cast points: the window maximum (a data_T value) to accum_t, then to result_t.
     """
-    m = np.max(windows, axis=-2)
-    acc = _cast(m, accum_t, ctx, f"{point}.accum_t")
-    return _cast(acc, result_t, ctx, f"{point}.result_t")
+    cast = Caster(ctx, point)
+    return cast(cast(np.max(windows, axis=-2), accum_t, "accum_t"), result_t, "result_t")
 
 
 def reduce_average(
@@ -103,7 +93,7 @@ def reduce_average(
     s_t = sum_type(accum_t, x_t)
     dtype = np.int64 if max(s_t.width, x_t.width) <= _INT64_BITS else object
     mx = np.asarray(x_t.quantize_raw(windows)).astype(dtype)
-    acc_point = f"{point}.accum_t"
+    cast = Caster(ctx, point)
     shift_acc = s_t.fractional - accum_t.fractional
     shift_x = s_t.fractional - x_t.fractional
     my = np.zeros(windows.shape[:-2] + windows.shape[-1:], dtype=dtype)
@@ -115,18 +105,18 @@ def reduce_average(
             total = np.sum(mx, axis=-2) << shift_x
             total_t = FixedType(total_bits, total_bits - s_t.fractional, s_t.signed)
             raw, over = accum_t.requantize_raw(total, total_t, return_overflow=True)
-            _record(ctx, acc_point, over, total, s_t.fractional)
+            cast.record_raw("accum_t", over, total, s_t.fractional)
             my = np.asarray(raw).astype(dtype)
             n_cells = 0
     for i in range(n_cells):
         s = (my << shift_acc) + (mx[..., i, :] << shift_x)
         raw, over = accum_t.requantize_raw(s, s_t, return_overflow=True)
-        _record(ctx, acc_point, over, s, s_t.fractional)
+        cast.record_raw("accum_t", over, s, s_t.fractional)
         my = np.asarray(raw).astype(dtype)
     n = np.broadcast_to(np.asarray(counts, dtype=np.int64)[..., None], my.shape).astype(dtype)
     q = np.where(my < 0, -((-my) // n), my // n)  # sdiv / udiv: toward zero
     res, over = result_t.requantize_raw(q, accum_t, return_overflow=True)
-    _record(ctx, f"{point}.result_t", over, q, accum_t.fractional)
+    cast.record_raw("result_t", over, q, accum_t.fractional)
     return np.ldexp(np.asarray(res, dtype=np.float64), -result_t.fractional) + 0.0
 
 

@@ -83,7 +83,7 @@ def _pooling_stream_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) 
     if x.ndim == 3:
         x = x[:, None]
     accum_t, result_t = node.types["accum_t"], node.types["result_t"]
-    cells = ctx.cast(x, accum_t, f"{node.name}.accum_t")
+    cells = Caster(ctx, node.name)(x, accum_t, "accum_t")
     cols = windows_2d(cells, kernel, strides, pads)
     win = cols.reshape(*cols.shape[:3], kernel[0] * kernel[1], x.shape[-1])
     y = window_average(win, accum_t=accum_t, result_t=result_t, ctx=ctx, point=node.name)
@@ -97,7 +97,7 @@ def _global_pooling_stream_adapter(
     _check_op(node)
     accum_t, result_t = node.types["accum_t"], node.types["result_t"]
     x = inputs[0]
-    cells = ctx.cast(x.reshape(x.shape[0], -1, x.shape[-1]), accum_t, f"{node.name}.accum_t")
+    cells = Caster(ctx, node.name)(x.reshape(x.shape[0], -1, x.shape[-1]), accum_t, "accum_t")
     y = reduce_average(
         cells,
         cells.shape[1],

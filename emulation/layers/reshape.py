@@ -36,6 +36,7 @@ import numpy as np
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
 from emulation.layers.base import Context, Node, register
+from emulation.layers.exact import Caster
 
 __all__ = [
     "crop_1d",
@@ -45,13 +46,6 @@ __all__ = [
     "zero_pad_1d",
     "zero_pad_2d",
 ]
-
-
-def _cast(x: np.ndarray, t: FixedType, ctx: Context | None, point: str) -> np.ndarray:
-    """``(res_T) x``, counted under ``"<point>.result_t"`` when a context is given."""
-    if ctx is None:
-        return t.quantize(x)
-    return ctx.cast(x, t, f"{point}.result_t")
 
 
 def zero_pad_1d(
@@ -68,7 +62,7 @@ def zero_pad_1d(
     The copied values are cast to ``result_t`` (``*(res++) = (res_T) *(data++)``); the padding is
     0, exact in every type (nnet_padding.h ``zeropad1d_cl``).
     """
-    y = _cast(x, result_t, ctx, point)
+    y = Caster(ctx, point)(x, result_t, "result_t")
     return np.pad(y, ((0, 0), (pad_left, pad_right), (0, 0)))
 
 
@@ -85,7 +79,7 @@ def zero_pad_2d(
     Copied values are cast to ``result_t``, the padding is 0 (nnet_padding.h ``zeropad2d_cl``).
     """
     top, bottom, left, right = pads
-    y = _cast(x, result_t, ctx, point)
+    y = Caster(ctx, point)(x, result_t, "result_t")
     return np.pad(y, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
 
@@ -103,7 +97,7 @@ def crop_1d(
     nnet_cropping.h ``cropping1d_cl``: ``*(res++) = (res_T) *(data++)``.
     """
     width = x.shape[1]
-    return _cast(x[:, crop_left : width - crop_right], result_t, ctx, point)
+    return Caster(ctx, point)(x[:, crop_left : width - crop_right], result_t, "result_t")
 
 
 def crop_2d(
@@ -120,7 +114,7 @@ def crop_2d(
     """
     top, bottom, left, right = crops
     h, w = x.shape[1:3]
-    return _cast(x[:, top : h - bottom, left : w - right], result_t, ctx, point)
+    return Caster(ctx, point)(x[:, top : h - bottom, left : w - right], result_t, "result_t")
 
 
 def transpose(
@@ -136,7 +130,7 @@ def transpose(
     nnet_transpose.h ``transpose``: ``res[i] = data[transfer_idx(i)]``, an assignment to res_T.
     """
     y = np.transpose(x, (0, *(p + 1 for p in perm)))
-    return _cast(np.ascontiguousarray(y), result_t, ctx, point)
+    return Caster(ctx, point)(np.ascontiguousarray(y), result_t, "result_t")
 
 
 def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
@@ -262,4 +256,4 @@ def _clone_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.nda
 def _repack_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
     # io_stream's Reshape (nnet::repack_stream) copies each value into the Reshape's result_t
     x = inputs[0].reshape(inputs[0].shape[0], *node.output_shape)
-    return ctx.cast(x, node.types["result_t"], f"{node.name}.result_t")
+    return Caster(ctx, node.name)(x, node.types["result_t"], "result_t")
