@@ -74,7 +74,7 @@ def _float_predict(model: Any, xs: list[np.ndarray]) -> Any:
 # ------------------------------------------------------------------------------ compare
 def _backend_for(hls_tool: str, backend: str | None) -> str:
     """The backend of the run: the vendor tool's, which ``backend`` may only repeat."""
-    from emulation.graph import backend_name
+    from emulation.hls_nodes import backend_name
 
     tool_backend = {"vivado": "Vivado", "vitis": "Vitis"}.get(hls_tool)
     chosen = backend_name(backend or tool_backend or "Vivado")

@@ -36,8 +36,9 @@ from csim.simulation import CSimulation, Manifest, _usable
 from emulation.config import read_config
 from emulation.errors import ToolError, UnsupportedLayerError
 from emulation.files import atomic_write_text
-from emulation.graph import backend_name, convert
+from emulation.graph import convert
 from emulation.hls_model_graph import io_type_name
+from emulation.hls_nodes import backend_name
 
 __all__ = [
     "GXX_MISSING",
@@ -102,7 +103,7 @@ def convert_project(
 # -------------------------------------------------------------------------------- manifest
 def _type_text(precision: Any) -> str:
     """``ap_fixed<16,6>``-style text of an hls4ml precision (hls4ml's own text otherwise)."""
-    from emulation.graph import fixed_from_hls4ml
+    from emulation.hls_nodes import fixed_from_hls4ml
 
     try:
         return fixed_from_hls4ml(precision).to_hls()

@@ -14,7 +14,7 @@ from emulation.check_findings import Finding
 from emulation.check_rules import fix_precision
 from emulation.config import LAYER_LEVEL_TYPES, TABLE_SIZE_KEYS
 from emulation.fixed import Overflow, fitting
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 
 __all__ = ["AGREEMENT", "ERROR_AGREEMENT", "data_findings"]
 

@@ -22,7 +22,7 @@ from emulation import metrics
 from emulation.check_findings import Finding
 from emulation.check_rules import fix_key, fix_precision, graph_findings, narrow_softmax_input
 from emulation.fixed import FixedType, Overflow, integer_bits
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 
 __all__ = [
     "MAX_TABLE_SIZE",

@@ -19,8 +19,7 @@ from emulation.config import (
     unknown_keys,
 )
 from emulation.fixed import FixedType, fitting
-from emulation.graph import Graph
-from emulation.layers.base import Node
+from emulation.layers.base import Graph, Node
 
 __all__ = [
     "config_findings",

@@ -28,8 +28,14 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError, UnsupportedLayerError
-from emulation.graph import Graph, _node, backend_name, decimal_text_values, fixed_from_hls4ml
-from emulation.layers.base import Node
+from emulation.hls_nodes import (
+    backend_name,
+    decimal_text_values,
+    fixed_from_hls4ml,
+    node_from_layer,
+)
+from emulation.layers.base import Graph, Node
+from emulation.stream import stream_graph
 from emulation.unsupported import NOT_EMULATED
 
 __all__ = ["IO_TYPES", "graph_from_hls_model", "io_type_name"]
@@ -93,7 +99,7 @@ def _written_precisions(layers: list[Any]) -> dict[str, Any]:
 
 def _layer_node(layer: Any, written: dict[str, Any]) -> Node:
     _refuse(layer)
-    node = _node(layer)
+    node = node_from_layer(layer)
 
     def fixed(t: Any, where: str) -> Any:
         return fixed_from_hls4ml(written.get(t.name, t.precision), f"{layer.name}.{where}")
@@ -117,8 +123,6 @@ def graph_from_hls_model(hls_model: Any) -> Graph:
     io_stream), read as it stands; `UnsupportedLayerError` for a layer the emulator refuses."""
     backend = backend_name(getattr(hls_model.config.backend, "name", hls_model.config.backend))
     io_type = io_type_name(hls_model.config.get_config_value("IOType", "io_parallel"))
-    from emulation.stream import stream_graph
-
     layers = list(hls_model.get_layers())
     alias: dict[str, str] = {}  # output variable name -> node name
     for layer in layers:

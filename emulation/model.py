@@ -22,9 +22,9 @@ from threadpoolctl import ThreadpoolController
 import emulation.layers  # noqa: F401  (registers every adapter)
 from emulation.errors import DataError
 from emulation.fixed import FixedType
-from emulation.graph import Graph, build_graph
+from emulation.graph import build_graph
 from emulation.layers import conv, conv_compiled, dense_compiled, tables
-from emulation.layers.base import Context, Node, QuantPoint, adapter_for
+from emulation.layers.base import Context, Graph, Node, QuantPoint, adapter_for
 
 __all__ = ["EmulatedModel", "cast_type", "warm_up"]
 

@@ -24,8 +24,7 @@ import dataclasses
 import math
 
 from emulation.errors import UnsupportedLayerError
-from emulation.graph import Graph
-from emulation.layers.base import Node
+from emulation.layers.base import Graph, Node
 from emulation.layers.im2col import layer_geometry
 
 __all__ = ["STREAM_KINDS", "STREAM_REFUSED", "stream_graph"]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("emulation", "tuner", "csim", "reports")
+from tests.support.scratch import REPO, copy_packages, run_in
 
 
 def _tool(name: str) -> str:
@@ -22,22 +20,9 @@ def _tool(name: str) -> str:
     return found
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(cwd), "HOME": str(cwd)}
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def _copy_tree(dest: Path) -> Path:
-    """The packages and pyproject.toml, without tests or caches."""
-    for name in PACKAGES:
-        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
-    return dest
-
-
 def test_import_layer_contracts_hold():
     """`lint-imports` keeps every contract of pyproject.toml (emulation is the core, ...)."""
-    out = _run([_tool("lint-imports")], REPO)
+    out = run_in([_tool("lint-imports")], REPO)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "0 broken" in out.stdout
 
@@ -56,10 +41,10 @@ def test_import_layer_contracts_hold():
 )
 def test_a_layering_violation_fails_the_suite(tmp_path, module, upward, contract):
     """An import against the layers, added in a scratch copy, breaks its contract."""
-    tree = _copy_tree(tmp_path)
+    tree = copy_packages(tmp_path)
     target = tree / module
     target.write_text(target.read_text() + f"\nimport {upward}  # noqa: E402,F401\n")
-    out = _run([_tool("lint-imports")], tree)
+    out = run_in([_tool("lint-imports")], tree)
     assert out.returncode != 0
     assert f"{contract} BROKEN" in out.stdout, out.stdout[-3000:]
 
@@ -67,7 +52,7 @@ def test_a_layering_violation_fails_the_suite(tmp_path, module, upward, contract
 def test_ruff_finds_nothing():
     """`ruff check` and `ruff format --check` are clean over the repository."""
     ruff = _tool("ruff")
-    check = _run([ruff, "check", "--no-cache", "."], REPO)
+    check = run_in([ruff, "check", "--no-cache", "."], REPO)
     assert check.returncode == 0, check.stdout[-3000:]
-    fmt = _run([ruff, "format", "--check", "--no-cache", "."], REPO)
+    fmt = run_in([ruff, "format", "--check", "--no-cache", "."], REPO)
     assert fmt.returncode == 0, fmt.stdout[-3000:]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from emulation.config import LAYER_LEVEL_TYPES, default_config
 from emulation.fixed import FixedType, integer_bits
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 from tuner.job import TuningJob, table_range
 from tuner.space import Point
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 from tuner.active import Active
 from tuner.cures import Refusal
 

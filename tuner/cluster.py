@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from emulation.errors import ConfigError, ToolError
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 from tuner.active import Active
 
 __all__ = ["RETRIES", "Cluster", "active", "connect", "require"]

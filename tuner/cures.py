@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from emulation.fixed import FixedType
-from emulation.graph import Graph
+from emulation.layers.base import Graph
 from tuner.space import Candidate, Point
 
 __all__ = [

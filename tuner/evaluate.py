@@ -28,8 +28,9 @@ from threadpoolctl import ThreadpoolController
 from emulation.check import graph_findings
 from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow
-from emulation.graph import Graph, build_graph, decimal_text_values
-from emulation.layers.base import Node, QuantPoint
+from emulation.graph import build_graph
+from emulation.hls_nodes import decimal_text_values
+from emulation.layers.base import Graph, Node, QuantPoint
 from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel, cast_type, warm_up
 from tuner import checkpoint, cluster

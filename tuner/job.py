@@ -16,8 +16,8 @@ import numpy as np
 
 from emulation.config import default_config, without_ignored_keys
 from emulation.fixed import FixedType, Overflow, Rounding, integer_bits
-from emulation.graph import Graph, build_graph
-from emulation.layers.base import Node
+from emulation.graph import build_graph
+from emulation.layers.base import Graph, Node
 from emulation.metrics import accuracy
 from emulation.model import EmulatedModel
 from tuner.cost import network_cost

@@ -104,7 +104,7 @@ def _type_for(node: Any, variable: str) -> FixedType | None:
 
 def _weight_overflows(raw: np.ndarray, t: FixedType) -> int:
     """How many weights overflow ``t`` as the C simulation loads them (decimal text, then cast)."""
-    from emulation.graph import decimal_text_values
+    from emulation.hls_nodes import decimal_text_values
 
     _, mask = t.quantize(decimal_text_values(raw, max(0, t.fractional)), return_overflow=True)
     return int(np.count_nonzero(mask))

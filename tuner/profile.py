@@ -17,8 +17,8 @@ import numpy as np
 
 from emulation.config import LAYER_LEVEL_TYPES
 from emulation.fixed import FixedType, integer_bits
-from emulation.graph import Graph, build_graph
-from emulation.layers.base import Node
+from emulation.graph import build_graph
+from emulation.layers.base import Graph, Node
 from emulation.model import EmulatedModel
 from tuner.cost import MULTIPLYING_KINDS
 from tuner.space import Point

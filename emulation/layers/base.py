@@ -23,6 +23,7 @@ from emulation.fixed import FixedType
 __all__ = [
     "ADAPTERS",
     "Context",
+    "Graph",
     "Node",
     "QuantPoint",
     "adapter_for",
@@ -62,6 +63,28 @@ class Node:
     raw_weights: Mapping[str, np.ndarray] = field(default_factory=dict)
     types: Mapping[str, FixedType] = field(default_factory=dict)
     input_types: tuple[FixedType, ...] = ()
+
+
+@dataclass(frozen=True)
+class Graph:
+    """hls4ml's graph as plain data: nodes in execution order, model inputs and outputs.
+
+    Built by `emulation.graph.build_graph` (from Keras) or
+    `emulation.hls_model_graph.graph_from_hls_model` (from a ModelGraph).
+    """
+
+    nodes: list[Node]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    backend: str = "Vivado"
+    io_type: str = "io_parallel"
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
 
 
 @dataclass

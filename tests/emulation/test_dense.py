@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import emulation.graph
+import emulation.hls_nodes
 import emulation.layers.dense as dense_mod
 from emulation import EmulatedModel
 from emulation.fixed import FixedType
@@ -375,7 +375,7 @@ def test_weights_are_rounded_twice(hard_case, monkeypatch):
 
     twice = first_dense(EmulatedModel(model, cfg))
     monkeypatch.setattr(
-        emulation.graph, "decimal_text_values", lambda data, digits: np.asarray(data, float)
+        emulation.hls_nodes, "decimal_text_values", lambda data, digits: np.asarray(data, float)
     )
     once = first_dense(EmulatedModel(model, cfg))
     assert np.array_equal(twice, expected), mismatch_report(twice, expected)

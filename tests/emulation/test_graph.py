@@ -10,7 +10,8 @@ import pytest
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow, Rounding
-from emulation.graph import build_graph, convert, decimal_text_values, fixed_from_hls4ml
+from emulation.graph import build_graph, convert
+from emulation.hls_nodes import decimal_text_values, fixed_from_hls4ml
 from tests.support.models import mlp
 
 BASE = {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}}

@@ -273,8 +273,7 @@ def test_softmax_implementations_match_csim_in_io_stream(implementation: str) ->
 
 def test_layers_hls4ml_cannot_compile_in_io_stream_are_refused_so() -> None:
     """Dot and LayerNormalization: hls4ml converts them in io_stream but cannot compile them."""
-    from emulation.graph import Graph
-    from emulation.layers.base import Node
+    from emulation.layers.base import Graph, Node
     from emulation.stream import stream_graph
 
     graph = Graph(nodes=[Node("dot", "Dot", (), (1,))], inputs=(), outputs=("dot",))
@@ -284,8 +283,7 @@ def test_layers_hls4ml_cannot_compile_in_io_stream_are_refused_so() -> None:
 
 def test_an_unverified_layer_is_refused_in_io_stream() -> None:
     """A node kind not checked in io_stream is refused with its name, class and the way out."""
-    from emulation.graph import Graph
-    from emulation.layers.base import Node
+    from emulation.layers.base import Graph, Node
     from emulation.stream import stream_graph
 
     graph = Graph(nodes=[Node("lstm", "LSTM", (), (4,))], inputs=(), outputs=("lstm",))

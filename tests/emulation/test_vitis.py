@@ -105,7 +105,7 @@ def test_vitis_families_match_csim(model: object, config: dict) -> None:
 
 def test_an_unknown_backend_is_a_config_error_naming_the_choices() -> None:
     """``backend='Quartus'`` is refused before hls4ml runs, naming Vivado and Vitis."""
-    from emulation.graph import backend_name
+    from emulation.hls_nodes import backend_name
 
     assert backend_name("VITIS") == "Vitis"
     with pytest.raises(

@@ -66,7 +66,7 @@ def test_config_round_trips_through_hls4ml(iris_model, tuned):
     import hls4ml
 
     from emulation.config import dump_config
-    from emulation.graph import fixed_from_hls4ml
+    from emulation.hls_nodes import fixed_from_hls4ml
 
     model = iris_model[0]
     cfg = yaml.safe_load(dump_config(tuned.config))

@@ -60,7 +60,7 @@ def io_type_of(args: argparse.Namespace) -> str:
 
 def backend_of(args: argparse.Namespace) -> str:
     """``--backend``, else the ``Backend`` of a project file given as MODEL, else Vivado."""
-    from emulation.graph import backend_name
+    from emulation.hls_nodes import backend_name
 
     given = getattr(args, "backend", None)
     return backend_name(given if given else _project_settings(args).get("Backend", "Vivado"))
