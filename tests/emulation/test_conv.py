@@ -2,7 +2,7 @@
 
 1. `windows_2d` against hls4ml's ``_compute_conv2d_im2col`` (the code generator of the C++
    ``fill_buffer``), and `conv2d` / `depthwise_conv2d` against a loop-by-loop transcription of
-   ``conv_2d_latency_cl`` / ``conv_2d_resource_cl`` (no compiler);
+   ``conv_2d_latency_cl`` / ``conv_2d_resource_cl`` (no compiler: ``test_conv_cases.py``);
 2. one seeded model with a 1D and a 2D branch (Conv1D 'same' strided and 'causal', Resource
    with ReuseFactor > 1, PointwiseConv1D through ``BatchedDenseForConv1D``, DepthwiseConv1D/2D,
    Conv2D 'same'/'valid', strides 2, accumulators narrower than the products, SAT, SAT_SYM and
@@ -13,24 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pytest
 
-from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FixedType
-from emulation.layers import conv_compiled
-from emulation.layers.base import Context, Node
-from emulation.layers.conv import (
-    conv2d,
-    conv_adapter,
-    depthwise_adapter,
-    depthwise_conv2d,
-    windows_2d,
-)
-from emulation.layers.dense import dense_sum_order
 from tests.conftest import requires_gxx
+from tests.support.conv_reference import REAL_CONV_MODELS
 from tests.support.hls import (
     assert_equal_to_csim,
     hls_predict,
@@ -41,200 +29,6 @@ from tests.support.hls import (
 
 T = FixedType.parse
 N_SAMPLES = 300
-PATHS = ["compiled", "numpy"] if conv_compiled.available else ["numpy"]
-
-
-@pytest.fixture(params=PATHS)
-def conv_path(request, monkeypatch) -> str:
-    """Each test runs on the compiled loop (`conv_compiled`) and on the NumPy reference."""
-    monkeypatch.setattr(conv_compiled, "enabled", request.param == "compiled")
-    return request.param
-
-
-# ===================================================================== 1. without a compiler
-def _reference_conv2d(
-    x: np.ndarray,
-    w: np.ndarray,
-    b: np.ndarray,
-    strides: tuple[int, int],
-    pads: tuple[int, int, int, int],
-    accum_t: FixedType,
-    result_t: FixedType,
-    order: Sequence[int] | None = None,
-) -> np.ndarray:
-    """conv_2d_*_cl written as the C++ loops (vectorised over samples only), one cast a step."""
-    kh, kw, _, n_filt = w.shape
-    top, bottom, left, right = pads
-    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    oh = (xp.shape[1] - kh) // strides[0] + 1
-    ow = (xp.shape[2] - kw) // strides[1] + 1
-    w2 = w.reshape(-1, n_filt)
-    out = np.zeros((x.shape[0], oh, ow, n_filt))
-    for i in range(oh):
-        for j in range(ow):
-            r0, c0 = i * strides[0], j * strides[1]
-            rows = xp[:, r0 : r0 + kh, c0 : c0 + kw].reshape(x.shape[0], -1)  # kh, kw, chan
-            for f in range(n_filt):
-                acc = accum_t.quantize(np.full(x.shape[0], b[f]))
-                for k in range(rows.shape[1]) if order is None else order:
-                    p = accum_t.quantize(rows[:, k] * w2[k, f])
-                    acc = accum_t.quantize(acc + p)
-                out[:, i, j, f] = result_t.quantize(acc)
-    return out
-
-
-def _draw(
-    rng: np.random.Generator, shape: tuple[int, ...], t: FixedType, spread: float
-) -> np.ndarray:
-    return t.quantize(rng.normal(0.0, spread, shape))
-
-
-@pytest.mark.parametrize(
-    ("kernel", "strides", "pads"),
-    [
-        ((3, 3), (1, 1), (1, 1, 1, 1)),
-        ((2, 3), (2, 1), (0, 1, 1, 1)),
-        ((3, 2), (2, 2), (0, 0, 0, 0)),
-    ],
-)
-def test_windows_match_hls4ml_im2col(kernel, strides, pads) -> None:
-    """windows_2d gathers the same pixels, in the same order, as hls4ml's generated fill_buffer."""
-    from hls4ml.backends import get_backend
-
-    h, w, c = 6, 7, 3
-    index_image = np.arange(1, h * w * c + 1, dtype=np.float64).reshape(1, h, w, c)
-    got = windows_2d(index_image, kernel, strides, pads)
-    want = get_backend("vivado")._compute_conv2d_im2col((h, w, c), kernel, strides, pads)
-    assert got.reshape(-1, got.shape[-1]).tolist() == want.tolist()
-
-
-@pytest.mark.parametrize(
-    ("accum", "result", "reuse"),
-    [
-        ("ap_fixed<10,4,AP_RND,AP_SAT>", "ap_fixed<8,3,AP_RND_ZERO,AP_SAT>", 1),
-        ("ap_fixed<9,3,AP_RND_INF,AP_SAT>", "ap_fixed<10,4>", 6),  # strided Resource order
-        ("ap_fixed<10,2,AP_TRN_ZERO>", "ap_fixed<6,2,AP_RND_CONV,AP_SAT_SYM>", 2),  # wraps
-        ("ap_fixed<30,10>", "ap_fixed<12,5,AP_RND_MIN_INF>", 1),  # exact float path
-    ],
-)
-def test_conv2d_equals_the_template_loops(accum: str, result: str, reuse: int, conv_path) -> None:
-    """conv2d casts every product and running sum as conv_2d_*_cl does, in its order."""
-    rng = np.random.default_rng(reuse)
-    x_t, w_t, b_t = T("ap_fixed<8,3>"), T("ap_fixed<7,1,AP_RND>"), T("ap_fixed<8,2>")
-    x = _draw(rng, (3, 5, 6, 2), x_t, 3.0)
-    w = _draw(rng, (3, 2, 2, 3), w_t, 0.6)
-    b = _draw(rng, (3,), b_t, 0.5)
-    order = dense_sum_order(12, "resource", reuse)
-    want = _reference_conv2d(x, w, b, (2, 1), (1, 1, 0, 1), T(accum), T(result), order)
-    got = conv2d(
-        x,
-        w,
-        b,
-        strides=(2, 1),
-        pads=(1, 1, 0, 1),
-        x_t=x_t,
-        w_t=w_t,
-        b_t=b_t,
-        accum_t=T(accum),
-        result_t=T(result),
-        order=order,
-    )
-    assert np.array_equal(got, want), mismatch_report(got, want, types=(accum, result))
-
-
-def test_depthwise_conv2d_equals_one_dense_per_channel(conv_path) -> None:
-    """Each channel of depthwise_conv2d is the template loop with that channel's kernel only."""
-    rng = np.random.default_rng(7)
-    x_t, w_t, b_t = T("ap_fixed<8,3>"), T("ap_fixed<6,1>"), T("ap_fixed<8,2>")
-    accum_t, result_t = T("ap_fixed<8,3,AP_RND,AP_SAT>"), T("ap_fixed<7,3,AP_RND_CONV>")
-    x = _draw(rng, (4, 5, 5, 3), x_t, 3.0)
-    w = _draw(rng, (3, 3, 3), w_t, 0.6)
-    b = _draw(rng, (3,), b_t, 0.5)
-    got = depthwise_conv2d(
-        x,
-        w,
-        b,
-        strides=(2, 2),
-        pads=(1, 1, 1, 1),
-        x_t=x_t,
-        w_t=w_t,
-        b_t=b_t,
-        accum_t=accum_t,
-        result_t=result_t,
-    )
-    for c in range(3):
-        want = _reference_conv2d(
-            x[..., c : c + 1],
-            w[:, :, c : c + 1, None],
-            b[c : c + 1],
-            (2, 2),
-            (1, 1, 1, 1),
-            accum_t,
-            result_t,
-        )
-        assert np.array_equal(got[..., c : c + 1], want), mismatch_report(got[..., c : c + 1], want)
-
-
-def _conv_node(kind: str, **attrs: object) -> Node:
-    t = T("ap_fixed<8,3>")
-    base = {
-        "filt_height": 3,
-        "filt_width": 3,
-        "stride_height": 1,
-        "stride_width": 1,
-        "pad_top": 0,
-        "pad_bottom": 0,
-        "pad_left": 0,
-        "pad_right": 0,
-        "data_format": "channels_last",
-        "strategy": "latency",
-        "reuse_factor": 1,
-    }
-    base.update(attrs)
-    return Node(
-        name="c",
-        kind=kind,
-        inputs=("x",),
-        output_shape=(3, 3, 2),
-        attrs=base,
-        weights={"weight": np.zeros((3, 3, 2, 2)), "bias": np.zeros(2)},
-        types={"weight_t": t, "bias_t": t, "accum_t": t, "result_t": t},
-        input_types=(t,),
-    )
-
-
-def test_resource_reuse_above_kernel_inputs_is_refused() -> None:
-    """ReuseFactor > kh * kw * n_chan under Resource is refused: hls4ml's C++ asserts."""
-    node = _conv_node("Conv2D", strategy="resource", reuse_factor=36)
-    with pytest.raises(UnsupportedLayerError, match="ReuseFactor 36 > 18"):
-        conv_adapter(node, [np.zeros((1, 5, 5, 2))], Context())
-
-
-def test_depthwise_resource_is_refused() -> None:
-    """DepthwiseConv with Resource strategy is refused: io_parallel has no such kernel."""
-    node = _conv_node("DepthwiseConv2D", strategy="resource")
-    with pytest.raises(UnsupportedLayerError, match="Latency only"):
-        depthwise_adapter(node, [np.zeros((1, 5, 5, 2))], Context())
-
-
-def test_channels_first_is_refused() -> None:
-    """A channels_first conv is refused with the fix named."""
-    node = _conv_node("Conv2D", data_format="channels_first")
-    with pytest.raises(UnsupportedLayerError, match="channels_last"):
-        conv_adapter(node, [np.zeros((1, 5, 5, 2))], Context())
-
-
-def test_same_padding_stays_inside_the_conv_node() -> None:
-    """io_parallel pads 'same' convolutions in the im2col buffer: no ZeroPadding node appears."""
-    import keras
-
-    from emulation.graph import build_graph
-
-    inp = keras.Input((6, 6, 2))
-    out = keras.layers.Conv2D(2, 3, padding="same", name="c")(inp)
-    graph = build_graph(keras.Model(inp, out), {"Model": {"Precision": "ap_fixed<16,6>"}})
-    assert [n.kind for n in graph.nodes] == ["Input", "Conv2D"]
-    assert graph.node("c").attrs["pad_left"] == 1
 
 
 # ========================================================================= 2. C simulation
@@ -401,12 +195,6 @@ def test_conv_models_exercise_the_hard_paths() -> None:
 
 
 # ===================================================================== 3. real conv models
-REAL_MODELS = {
-    "conv1d_small": "conv1d/KERAS_conv1d_small.json",
-    "conv2d_model": "conv2d/KERAS_conv2d_model.json",
-    "jet_conv2d_small": "conv2d/jetTagger_Conv2D_Small.json",
-    "jet_conv2d_small_nobn": "conv2d/jetTagger_Conv2D_Small_NoBatchNorm.json",
-}
 
 
 @requires_gxx
@@ -429,7 +217,7 @@ def test_real_conv_model_is_bit_exact(realdata, model_key: str, narrow: bool, co
 
     from emulation.keras_io import load_model
 
-    model = load_model(realdata / REAL_MODELS[model_key])
+    model = load_model(realdata / REAL_CONV_MODELS[model_key])
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
     if narrow:
         config = narrow_config(config)

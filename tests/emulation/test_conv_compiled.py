@@ -21,7 +21,7 @@ from emulation.layers.base import Context
 from emulation.layers.conv import conv2d, depthwise_conv2d
 from emulation.layers.dense import dense_sum_order
 from tests.conftest import requires_gxx
-from tests.emulation.test_conv import _draw, _reference_conv2d
+from tests.support.conv_reference import draw_fixed, reference_conv2d
 from tests.support.hls import hls_predict, hls_trace, mismatch_report
 
 pytestmark = pytest.mark.skipif(not conv_compiled.available, reason="numba is not installed")
@@ -82,9 +82,9 @@ def test_compiled_conv2d_equals_the_reference(
     rng = np.random.default_rng(reuse + len(accum))
     x_t, w_t, b_t = T(x_type), T(w_type), T("ap_fixed<8,2>")
     accum_t, result_t = T(accum), T("ap_fixed<9,4,AP_RND,AP_SAT>")
-    x = _draw(rng, (70, 6, 5, 3), x_t, spread)
-    w = _draw(rng, (3, 2, 3, 4), w_t, 1.0)
-    b = _draw(rng, (4,), b_t, 1.0)
+    x = draw_fixed(rng, (70, 6, 5, 3), x_t, spread)
+    w = draw_fixed(rng, (3, 2, 3, 4), w_t, 1.0)
+    b = draw_fixed(rng, (4,), b_t, 1.0)
     order = dense_sum_order(18, "resource", reuse)
     kw = {"x": x, "w": w, "b": b, "strides": (2, 1), "pads": (1, 1, 0, 1), "order": order}
     kw |= {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
@@ -94,7 +94,7 @@ def test_compiled_conv2d_equals_the_reference(
     assert np.array_equal(got, want), mismatch_report(got, want, types=(accum,))
     assert got_points == want_points
     if accum_t.width <= 53:
-        loops = _reference_conv2d(x, w, b, (2, 1), (1, 1, 0, 1), accum_t, result_t, order)
+        loops = reference_conv2d(x, w, b, (2, 1), (1, 1, 0, 1), accum_t, result_t, order)
         assert np.array_equal(got, loops), mismatch_report(got, loops, types=(accum,))
 
 
@@ -103,9 +103,9 @@ def test_compiled_depthwise_equals_the_reference(accum: str, monkeypatch) -> Non
     """Each channel takes its own kernel only, in kernel order, on the compiled loop too."""
     rng = np.random.default_rng(3)
     x_t, w_t, b_t = T("ap_fixed<10,4>"), T("ap_fixed<7,1>"), T("ap_fixed<8,2>")
-    x = _draw(rng, (50, 7, 6, 4), x_t, 4.0)
-    w = _draw(rng, (3, 3, 4), w_t, 0.8)
-    b = _draw(rng, (4,), b_t, 0.5)
+    x = draw_fixed(rng, (50, 7, 6, 4), x_t, 4.0)
+    w = draw_fixed(rng, (3, 3, 4), w_t, 0.8)
+    b = draw_fixed(rng, (4,), b_t, 0.5)
     kw = {"x": x, "w": w, "b": b, "strides": (2, 1), "pads": (1, 1, 1, 1)}
     kw |= {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": T(accum)}
     kw |= {"result_t": T("ap_fixed<8,3,AP_RND_CONV>")}
@@ -128,7 +128,7 @@ def test_sums_past_int64_decline_to_the_reference(monkeypatch) -> None:
     accum_t = T("ap_fixed<64,24>")  # the products' 40 fractional bits: nothing rounds
     x = np.full((4, 5, 5, 2), x_t.max)
     x[:, ::2] = x_t.min
-    w = _draw(rng, (3, 3, 2, 2), w_t, 3.0)
+    w = draw_fixed(rng, (3, 3, 2, 2), w_t, 3.0)
     w[0, 0, 0, 0] = w_t.max
     kw = {"x": x, "w": w, "b": np.zeros(2), "strides": (1, 1), "pads": (0, 0, 0, 0)}
     kw |= {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t}
@@ -223,8 +223,8 @@ def test_no_call_compiles_after_the_warm_up() -> None:
     before = _signatures()
     rng = np.random.default_rng(4)
     x_t, w_t = T("ap_fixed<10,4>"), T("ap_fixed<8,2>")
-    x = _draw(rng, (3, 5, 5, 2), x_t, 4.0)[:, ::-1]  # not contiguous
-    w = _draw(rng, (3, 3, 2, 2), w_t, 1.0)
+    x = draw_fixed(rng, (3, 5, 5, 2), x_t, 4.0)[:, ::-1]  # not contiguous
+    w = draw_fixed(rng, (3, 3, 2, 2), w_t, 1.0)
     for accum in ("ap_fixed<9,3,AP_RND,AP_SAT>", "ap_fixed<12,5>", "ap_fixed<30,10>"):
         for fn in (conv2d, depthwise_conv2d):
             kernel = w if fn is conv2d else w[..., 0]

@@ -18,8 +18,8 @@ import pytest
 
 from emulation.errors import UnsupportedLayerError
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_exact
 from tests.support.models import inputs, mlp
+from tests.support.nnet_harness import assert_exact
 
 N = 500
 

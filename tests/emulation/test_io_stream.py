@@ -18,8 +18,8 @@ import pytest
 
 from emulation.errors import ConfigError, UnsupportedLayerError
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_exact
 from tests.emulation.test_vitis import NARROW, WIDE, families_inputs, families_model
+from tests.support.nnet_harness import assert_exact
 
 N = 300
 BACKENDS = ("Vivado", "Vitis")
@@ -346,10 +346,10 @@ def test_real_conv_models_match_csim_in_io_stream(realdata, model_key: str, back
     import hls4ml
 
     from emulation.keras_io import load_model
-    from tests.emulation.test_conv import REAL_MODELS
+    from tests.support.conv_reference import REAL_CONV_MODELS
     from tests.support.hls import narrow_config
 
-    model = load_model(realdata / REAL_MODELS[model_key])
+    model = load_model(realdata / REAL_CONV_MODELS[model_key])
     config = narrow_config(
         hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
     )

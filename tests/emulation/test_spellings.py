@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import model_inputs
 from tests.support.hls import assert_equal_to_csim
+from tests.support.models import model_inputs
 
 N = 600
 SOFTMAX_STRATEGIES = {"sm_argmax": "argmax", "sm_stable": "Stable", "sm_legacy": "legacy"}

@@ -13,7 +13,7 @@ import pytest
 
 from emulation.errors import ConfigError
 from tests.conftest import requires_gxx
-from tests.emulation.test_activation import assert_exact
+from tests.support.nnet_harness import assert_exact
 
 N = 400
 

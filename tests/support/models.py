@@ -69,3 +69,19 @@ def inputs(n: int, size: int, *, seed: int = 1, spread: float = 3.0) -> np.ndarr
     X = rng.normal(0.0, spread, (n, size))
     X[3 * n // 4 :] *= 2.0
     return X
+
+
+#: Samples of the activation and softmax model tests (`model_inputs`).
+MODEL_SAMPLES = 1000
+
+
+def model_inputs(n: int = MODEL_SAMPLES, size: int = 8, seed: int = 1) -> np.ndarray:
+    """Seeded inputs off the grid; the last quarter doubled to overflow narrow types."""
+    return inputs(n, size, seed=seed, spread=3.0)
+
+
+def auto_config(model: object) -> dict:
+    """``config_from_keras_model(granularity='name')``: 'auto' Dense results (36 bits here)."""
+    import hls4ml
+
+    return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
