@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError, UnsupportedLayerError
-from emulation.fixed import FixedType, Overflow, Rounding
+from emulation.fixed import FLOAT_EXACT_WIDTH, FixedType, Overflow, Rounding
 from emulation.layers.base import Node
 
 __all__ = [
@@ -88,7 +88,7 @@ def decimal_text_values(data: np.ndarray, digits: int) -> np.ndarray:
         scale = 10.0**digits
         k = np.rint(a.astype(np.float64) * scale)
         # k must be an exact integer of float64 for the division to be correctly rounded
-        if not k.size or float(np.max(np.abs(k))) < 2.0**53:
+        if not k.size or float(np.max(np.abs(k))) < 2.0**FLOAT_EXACT_WIDTH:
             return k / scale
     fmt = f"{{:.{digits}f}}"
     flat = [float(fmt.format(v)) for v in a.ravel().tolist()]

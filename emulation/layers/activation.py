@@ -38,10 +38,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType, product_type, sum_type
+from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, product_type, sum_type
 from emulation.layers.base import Context, Node, input_type, node_type, register
 from emulation.layers.exact import (
-    FLOAT_BITS,
     Caster,
     cast_exact,
     exact_product,
@@ -93,7 +92,8 @@ def c_int_of_quotient(x: np.ndarray, data_t: FixedType, num: int, den: int) -> n
     """
     f = data_t.fractional
     mag = abs(den)
-    if f >= 0 and mag & (mag - 1) == 0 and data_t.width + int(num).bit_length() <= FLOAT_BITS:
+    narrow = data_t.width + int(num).bit_length() <= FLOAT_EXACT_WIDTH
+    if f >= 0 and mag & (mag - 1) == 0 and narrow:
         # float64 is exact here: |m * num| < 2^53 and den is a power of two; with F >= 0 the
         # two truncations toward zero compose into one
         q = np.trunc(np.asarray(x, dtype=np.float64) * num / den)
@@ -102,7 +102,7 @@ def c_int_of_quotient(x: np.ndarray, data_t: FixedType, num: int, den: int) -> n
         return q.astype(np.int64)
     m = data_t.quantize_raw(x)
     # int64 when m * num cannot overflow, Python ints otherwise
-    wide = data_t.width + int(num).bit_length() > 62 or m.dtype == object
+    wide = data_t.width + int(num).bit_length() > INT64_BITS or m.dtype == object
     m = m.astype(object) if wide else m.astype(np.int64)
     p = m * num
     q = (abs(p) // mag) * np.sign(p) * (1 if den > 0 else -1)  # C division: toward zero
@@ -220,7 +220,7 @@ def _hard_sigmoid_exact(
     h = shift_t.quantize(np.float64(shift))
     # 1 and 0 are assigned to the sum type (they always fit one with an integer bit)
     one = float(sum_t.quantize(1.0))
-    if sum_t.width <= FLOAT_BITS:
+    if sum_t.width <= FLOAT_EXACT_WIDTH:
         y = s * x + h
         return np.where(y > 1, one, np.where(y < 0, 0.0, y))
     f = sum_t.fractional

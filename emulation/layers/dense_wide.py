@@ -41,7 +41,6 @@ from emulation.layers import dense_compiled
 
 __all__ = ["exact_matmul_mod64", "exact_sums", "high_word", "rounded_sums", "walk", "wrap_uint64"]
 
-_FLOAT_BITS = FLOAT_EXACT_WIDTH
 # Elements of one block of products: 256 Ki int64 = 2 MiB, about one core's L2 cache.
 _BLOCK = 1 << 18
 _U64 = np.uint64
@@ -65,7 +64,7 @@ def _pieces(mag: np.ndarray, sign: np.ndarray, k: int, count: int) -> list[np.nd
 
 def _split_widths(bits_x: int, bits_w: int, n: int) -> tuple[int, int]:
     """Piece widths (k_x, k_w) with k_x + k_w + ceil(log2 n) <= 53 and fewest piece pairs."""
-    budget = _FLOAT_BITS - (n - 1).bit_length()
+    budget = FLOAT_EXACT_WIDTH - (n - 1).bit_length()
     best: tuple[int, int, int] | None = None
     for kx in range(1, budget):
         kx_eff, kw = min(kx, bits_x), min(budget - kx, bits_w)
@@ -91,7 +90,7 @@ def exact_matmul_mod64(mx: np.ndarray, mw: np.ndarray) -> np.ndarray:
     bits_x, bits_w = _bit_length(int(ax.max())), _bit_length(int(aw.max()))
     if bits_x == 0 or bits_w == 0:
         return out
-    if n >= 1 << (_FLOAT_BITS - 2):
+    if n >= 1 << (FLOAT_EXACT_WIDTH - 2):
         raise ValueError(f"{n} inputs leave no bits for an exact float64 split")
     kx, kw = _split_widths(bits_x, bits_w, n)
     xs = _pieces(ax, sx, kx, -(-bits_x // kx))

@@ -11,8 +11,6 @@ from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType
 from emulation.layers.base import Context
 
 __all__ = [
-    "FLOAT_BITS",
-    "INT64_BITS",
     "Caster",
     "cast_exact",
     "exact_product",
@@ -21,10 +19,6 @@ __all__ = [
     "scaled",
     "select_exact",
 ]
-
-# Values of ap_fixed that travel between layers are exact in float64 up to FLOAT_BITS bits;
-# mantissa products up to INT64_BITS bits are exact in int64 (both defined in emulation.fixed).
-FLOAT_BITS = FLOAT_EXACT_WIDTH
 
 
 # --------------------------------------------------------------------------------- casting
@@ -104,7 +98,7 @@ def exact_product(
     Mantissas are int64 up to 62 bits, Python ints (slow: about 10 us a value) beyond.
     """
     bits = a_t.width + b_t.width
-    if bits <= FLOAT_BITS:
+    if bits <= FLOAT_EXACT_WIDTH:
         return a * b
     f = a_t.fractional + b_t.fractional
     ma, mb = np.asarray(a_t.quantize_raw(a)), np.asarray(b_t.quantize_raw(b))

@@ -19,9 +19,9 @@ import functools
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType
+from emulation.fixed import FLOAT_EXACT_WIDTH, FixedType
 from emulation.layers.base import Context, Node, node_type, register
-from emulation.layers.exact import FLOAT_BITS, Caster
+from emulation.layers.exact import Caster
 
 __all__ = ["invert_sqrt_table", "layernorm"]
 
@@ -92,10 +92,10 @@ def layernorm(
 @register("LayerNormalization")
 def _layernorm_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
     accum_t = node_type(node, "accum_t")
-    if accum_t.width > FLOAT_BITS:
+    if accum_t.width > FLOAT_EXACT_WIDTH:
         raise UnsupportedLayerError(
             f"layer {node.name!r} of class LayerNormalization has accum_t {accum_t} wider than "
-            f"{FLOAT_BITS} bits, which the emulator does not carry: give it a narrower accum"
+            f"{FLOAT_EXACT_WIDTH} bits, which the emulator does not carry: give it a narrower accum"
         )
     seq, dim = int(node.attrs["seq_len"]), int(node.attrs["n_in"]) // int(node.attrs["seq_len"])
     x = inputs[0].reshape(inputs[0].shape[0], seq, dim)

@@ -29,7 +29,6 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import (
-    FLOAT_EXACT_WIDTH,
     INT64_BITS,
     FixedType,
     Overflow,
@@ -42,9 +41,6 @@ from emulation.layers.exact import Caster, cast_exact, exact_product
 
 __all__ = ["concatenate", "dot", "merge"]
 
-_FLOAT_BITS = FLOAT_EXACT_WIDTH
-# Mantissa bits int64 holds with room for the sign and one carry.
-_INT64_BITS = INT64_BITS
 _OPS = ("add", "subtract", "multiply", "average", "maximum", "minimum")
 
 
@@ -150,7 +146,7 @@ def dot(
     p_t = product_type(a_t, b_t)
     s_t = sum_type(accum_t, accum_t)
     total_t = accumulate_type(accum_t, max(1, n))
-    dtype = np.int64 if max(p_t.width, total_t.width) <= _INT64_BITS else object
+    dtype = np.int64 if max(p_t.width, total_t.width) <= INT64_BITS else object
     m = np.asarray(a_t.quantize_raw(a)).astype(dtype) * np.asarray(b_t.quantize_raw(b)).astype(
         dtype
     )

@@ -43,8 +43,6 @@ __all__ = [
 
 # Values of one window block (samples x pixels x window x channels): 32 MiB of float64.
 _BLOCK = 1 << 22
-# Mantissa bits int64 holds with room for the sign and one carry.
-_INT64_BITS = INT64_BITS
 
 
 def max_pad_value(x_t: FixedType) -> float:
@@ -91,7 +89,7 @@ def reduce_average(
     """
     n_cells = windows.shape[-2]
     s_t = sum_type(accum_t, x_t)
-    dtype = np.int64 if max(s_t.width, x_t.width) <= _INT64_BITS else object
+    dtype = np.int64 if max(s_t.width, x_t.width) <= INT64_BITS else object
     mx = np.asarray(x_t.quantize_raw(windows)).astype(dtype)
     cast = Caster(ctx, point)
     shift_acc = s_t.fractional - accum_t.fractional
@@ -101,7 +99,7 @@ def reduce_average(
     if wraps and accum_t.fractional >= x_t.fractional and dtype is np.int64:
         # casts that only wrap commute with addition: add every cell, wrap once
         total_bits = s_t.width + max(0, n_cells - 1).bit_length()
-        if total_bits <= _INT64_BITS:
+        if total_bits <= INT64_BITS:
             total = np.sum(mx, axis=-2) << shift_x
             total_t = FixedType(total_bits, total_bits - s_t.fractional, s_t.signed)
             raw, over = accum_t.requantize_raw(total, total_t, return_overflow=True)

@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType
+from emulation.fixed import FLOAT_EXACT_WIDTH, FixedType
 from emulation.layers.activation import c_int_of_quotient
 from emulation.layers.base import Context, Node, input_type, node_type, register
-from emulation.layers.exact import FLOAT_BITS, Caster, cast_exact, exact_product
+from emulation.layers.exact import Caster, cast_exact, exact_product
 from emulation.layers.softmax_tables import (
     LEGACY_TABLE_T,
     _check_size,
@@ -96,7 +96,7 @@ def tree_sum(terms: list[np.ndarray], accum_t: FixedType, cast: Caster) -> np.nd
 
 
 def _add(a: np.ndarray, b: np.ndarray, t: FixedType, cast: Caster) -> np.ndarray:
-    if t.width + 1 <= FLOAT_BITS:
+    if t.width + 1 <= FLOAT_EXACT_WIDTH:
         return cast(a + b, t, "accum_t")
     m = np.asarray(t.quantize_raw(a)).astype(object) + np.asarray(t.quantize_raw(b)).astype(object)
     return cast.raw(m, t.fractional, t, "accum_t")
@@ -107,7 +107,7 @@ def _normalised_differences(
 ) -> np.ndarray:
     """``inp_norm_t d = x_max - x`` per slice (last axis): exact difference, then the cast."""
     x_max = np.max(x, axis=-1, keepdims=True)
-    if data_t.width + 1 <= FLOAT_BITS:
+    if data_t.width + 1 <= FLOAT_EXACT_WIDTH:
         return cast(x_max - x, inp_norm_t, "inp_norm_t")
     m = np.asarray(data_t.quantize_raw(np.broadcast_to(x_max, x.shape))).astype(object)
     m = m - np.asarray(data_t.quantize_raw(x)).astype(object)
@@ -251,7 +251,7 @@ def softmax_legacy(
 
 def _add_in(acc: np.ndarray, term: np.ndarray, t: FixedType, cast: Caster) -> np.ndarray:
     # exp_res[ii] += exp_diff_res: both table_t, the exact sum cast back to table_t
-    if t.width + 1 <= FLOAT_BITS:
+    if t.width + 1 <= FLOAT_EXACT_WIDTH:
         return cast(acc + term, t, "table_t")
     m = np.asarray(t.quantize_raw(acc)).astype(object)
     m = m + np.asarray(t.quantize_raw(term)).astype(object)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import UnsupportedLayerError
-from emulation.fixed import FixedType
+from emulation.fixed import INT64_BITS, FixedType
 from emulation.layers.tables import c_float_function, to_table
 
 __all__ = [
@@ -54,7 +54,7 @@ def _top_bits(x: np.ndarray, t: FixedType, size: int) -> np.ndarray:
     """``softmax_idx_from_real_val``: the top ceillog2(size) bits of x's W-bit pattern."""
     n = ceillog2(size)
     raw = np.asarray(t.quantize_raw(x))
-    if raw.dtype == object or t.width > 62:
+    if raw.dtype == object or t.width > INT64_BITS:
         w = t.width
         flat = [(int(v) % (1 << w)) >> (w - n) for v in raw.ravel().tolist()]
         return np.array(flat, dtype=np.int64).reshape(raw.shape)
