@@ -23,7 +23,7 @@ def test_a_build_past_the_limit_is_killed_with_its_children(tmp_path: Path) -> N
     """The limit raises CompileTimeout at once and leaves no process of the build running."""
     (tmp_path / "build_lib.sh").write_text(SLOW_BUILD)
     start = time.monotonic()
-    with pytest.raises(CompileTimeout, match="did not finish compiling .* in 0.02 min"):
+    with pytest.raises(CompileTimeout, match=r"did not finish compiling .* in 0\.02 min"):
         run_build(tmp_path, 0.02)
     assert time.monotonic() - start < 30
     child = int((tmp_path / "child.pid").read_text())
@@ -45,7 +45,7 @@ def test_a_build_past_the_limit_is_killed_with_its_children(tmp_path: Path) -> N
 def test_a_failed_build_names_its_first_error(tmp_path: Path) -> None:
     """A build that fails reports its first error line, not a timeout."""
     (tmp_path / "build_lib.sh").write_text("echo 'x.cpp:1: error: nope'; exit 1\n")
-    with pytest.raises(RuntimeError, match="g\\+\\+ failed: x.cpp:1: error: nope"):
+    with pytest.raises(RuntimeError, match=r"g\+\+ failed: x\.cpp:1: error: nope"):
         run_build(tmp_path, 1.0)
 
 
