@@ -263,15 +263,26 @@ def summary(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+def selected(cases: list[Case], only: list[str] | None) -> list[Case]:
+    """The cases named in ``only``: a word names the case it equals (``conv1d``, not also
+    ``conv1d small``), else every case whose name contains it; all cases for none."""
+    if not only:
+        return cases
+    names = {c.name.lower() for c in cases}
+    return [
+        c
+        for c in cases
+        if any(w == c.name.lower() or (w not in names and w in c.name.lower()) for w in only)
+    ]
+
+
 def table(only: list[str] | None = None) -> list[Cell]:
     """Measure every (model, config), one C simulation compiled at a time; print as it goes."""
     from emulation.keras_io import load_model
 
     cells: list[Cell] = []
     print(HEADER, flush=True)
-    for case in emulator_cases():
-        if only and not any(w in case.name.lower() for w in only):
-            continue
+    for case in selected(emulator_cases(), only):
         model = load_model(case.model)
         for name, (cfg, note) in configs(case, model).items():
             tmp = Path(tempfile.mkdtemp(prefix=f"aptune-{slug(case)}-{name}-"))
