@@ -140,14 +140,18 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
 
 
 def _pad(x, scale, top, left, padded_width, out):
-    # the mantissas x * 2^Fx (exact integers) inside the zero padding, samples last: one pass
+    # the mantissas x * 2^Fx (exact integers) inside the zero padding, samples last: one pass,
+    # in tiles of samples so that both the reads (a sample's values) and the writes (a row's
+    # samples) stay in cache
     batch, height, width, chan = x.shape
-    for s in range(batch):
+    for s0 in range(0, batch, _LANES):
+        s1 = min(batch, s0 + _LANES)
         for r in range(height):
             for c in range(width):
                 row = ((top + r) * padded_width + left + c) * chan
                 for ch in range(chan):
-                    out[row + ch, s] = np.int64(x[s, r, c, ch] * scale)
+                    for s in range(s0, s1):
+                        out[row + ch, s] = np.int64(x[s, r, c, ch] * scale)
 
 
 _KERNELS = (

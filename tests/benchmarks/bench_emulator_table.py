@@ -16,12 +16,15 @@ samples timed when that is more than the 5,000 drawn (150 for Iris). Configs:
   Iris; under the time limit a big model may get the cheapest baseline that meets instead of
   the search's result: the table names which). It is cached in `CACHE` (delete it to re-tune).
 
-Per cell: the C simulation is converted and compiled once (not timed) in a temporary folder;
+Per cell: the C simulation is converted and compiled once (not timed) in a temporary folder,
+g++ stopped after ``APTUNE_BENCH_COMPILE_MINUTES`` (15; `timed_compile`: the cell then says so);
 its ``predict()`` on float64 inputs is timed once after a warm-up, the emulator's ``predict``
 on the same inputs best of three (fewer past `EMULATOR_SECONDS`); the samples are chosen so
 that the C simulation takes about `CSIM_SECONDS`. ``peak MB`` is tracemalloc's peak during the
 emulator's first, untimed predict of those samples (the memory it allocates, inputs excluded).
-``identical``: ``np.array_equal`` on every value.
+``identical``: ``np.array_equal`` on every value. A case whose ``io_type`` is io_stream
+(``KERAS_conv1d``, whose io_parallel project g++ does not finish) runs emulator and C simulation
+both in io_stream; its row says so.
 ``fast``: every Dense and Conv keeps all fractional bits of its products in its accumulator
 (deduced from the types: the float64 BLAS path when the sums also fit 53 bits), for which the
 issue asks 50x instead of 10x.
@@ -44,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.benchmarks.realdata_cases import Case, emulator_cases
+from tests.benchmarks.timed_compile import compile_within
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 CACHE = Path(tempfile.gettempdir()) / "aptune-bench-emulator"
@@ -69,6 +73,7 @@ class Cell:
 
     model: str
     config: str
+    io_type: str
     samples: int
     em_ms: float
     csim_ms: float
@@ -182,12 +187,12 @@ def measure(case: Case, name: str, model, cfg: dict, tmp: Path) -> Cell:
     from emulation.hls4ml_output import quiet_hls4ml
     from emulation.model import EmulatedModel
 
-    em = EmulatedModel(model, cfg)
+    em = EmulatedModel(model, cfg, io_type=case.io_type)
     with quiet_hls4ml():  # its notes would break up the table
         hls_model = hls4ml.converters.convert_from_keras_model(
-            model, hls_config=cfg, backend="Vivado", io_type="io_parallel", output_dir=str(tmp)
+            model, hls_config=cfg, backend="Vivado", io_type=case.io_type, output_dir=str(tmp)
         )
-        hls_model.compile()
+        compile_within(hls_model)
     probe = inputs(case, 200)
     hls_model.predict(probe)  # warm-up
     start = time.perf_counter()
@@ -210,6 +215,7 @@ def measure(case: Case, name: str, model, cfg: dict, tmp: Path) -> Cell:
     return Cell(
         model=case.name,
         config=name,
+        io_type=case.io_type,
         samples=n,
         em_ms=min(times) / n * 1e3,
         csim_ms=t_hls / n * 1e3,
@@ -228,8 +234,9 @@ def _timed(fn, x: np.ndarray) -> float:
 def row(cell: Cell) -> str:
     verdict = "" if cell.ratio >= cell.goal and cell.identical else " **below goal**"
     label = LABELS[cell.config] + (f" ({cell.note})" if cell.note else "")
+    model = cell.model if cell.io_type == "io_parallel" else f"{cell.model} ({cell.io_type})"
     return (
-        f"| {cell.model} | {label} | {cell.samples:,} | {cell.em_ms:.4f} | {cell.csim_ms:.4f} | "
+        f"| {model} | {label} | {cell.samples:,} | {cell.em_ms:.4f} | {cell.csim_ms:.4f} | "
         f"{cell.ratio:.1f}x{verdict} | {cell.peak_mb:,.0f} | "
         f"{'yes' if cell.identical else 'NO'} | {'yes' if cell.fast else 'no'} |"
     )
@@ -256,15 +263,26 @@ def summary(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+def selected(cases: list[Case], only: list[str] | None) -> list[Case]:
+    """The cases named in ``only``: a word names the case it equals (``conv1d``, not also
+    ``conv1d small``), else every case whose name contains it; all cases for none."""
+    if not only:
+        return cases
+    names = {c.name.lower() for c in cases}
+    return [
+        c
+        for c in cases
+        if any(w == c.name.lower() or (w not in names and w in c.name.lower()) for w in only)
+    ]
+
+
 def table(only: list[str] | None = None) -> list[Cell]:
     """Measure every (model, config), one C simulation compiled at a time; print as it goes."""
     from emulation.keras_io import load_model
 
     cells: list[Cell] = []
     print(HEADER, flush=True)
-    for case in emulator_cases():
-        if only and not any(w in case.name.lower() for w in only):
-            continue
+    for case in selected(emulator_cases(), only):
         model = load_model(case.model)
         for name, (cfg, note) in configs(case, model).items():
             tmp = Path(tempfile.mkdtemp(prefix=f"aptune-{slug(case)}-{name}-"))
