@@ -32,7 +32,6 @@ _RNN = (
 )
 #: Keras classes hls4ml 1.3 converts that the emulator does not reproduce: why, and what to use.
 NOT_EMULATED = {
-    "GRU": _RNN,
     "SimpleRNN": _SIMPLE_RNN,
     "Bidirectional": _RNN,
 }

@@ -100,6 +100,23 @@ def test_lstm_matches_csim(config: str) -> None:
         assert over["rnn_last.accum_t"].count + over["rnn_last.result_t"].count > 0
 
 
+@pytest.mark.csim
+@requires_gxx
+@pytest.mark.parametrize("config", ["default", "narrow"])
+def test_gru_matches_csim(config: str) -> None:
+    """Stacked GRUs (reset_after, Keras 3's default) equal the C simulation, every layer; the
+    narrow config gives input, accum_t and result_t three different types."""
+    model = recurrent_model("GRU", seed=73)
+    cfg = default_config(model) if config == "default" else narrow_config(model, "GRU")
+    X = overflowing_inputs(74, (300, 6, 3))
+    em, _, want = assert_equal_to_csim(model, cfg, X, same_layers=True)
+    assert em.graph.node("rnn_last").kind == "GRU"
+    assert np.unique(want["rnn_seq"]).size > 100
+    if config == "narrow":
+        em.predict(X)
+        assert em.overflows["rnn_seq.accum_t"].count > 0
+
+
 def test_lstm_of_mixed_types_is_refused_with_hls4ml_reason() -> None:
     """An LSTM whose accum_t differs from its result_t (hls4ml's C++ does not compile it) is
     refused naming the layer, its types and the fix."""
@@ -111,3 +128,26 @@ def test_lstm_of_mixed_types_is_refused_with_hls4ml_reason() -> None:
     cfg["LayerName"]["rnn_seq"]["Precision"]["accum"] = "ap_fixed<20,8>"
     with pytest.raises(UnsupportedLayerError, match=r"'rnn_seq' of class LSTM .* same precision"):
         EmulatedModel(model, cfg).predict(np.zeros((1, 6, 3)))
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"reset_after": False}, r"reset_after=False.*use reset_after=True"),
+        ({"recurrent_activation": "hard_sigmoid"}, r"'hard_sigmoid'.*sigmoid, tanh, relu"),
+    ],
+    ids=["reset_before", "hard_sigmoid"],
+)
+def test_gru_hls4ml_cannot_run_is_refused(options: dict, reason: str) -> None:
+    """What hls4ml 1.3 converts but cannot run (reset_after=False: nnet::gru always resets
+    after; hard_sigmoid: no such recurrent activation, the C++ does not compile) is refused
+    naming the layer and class."""
+    import keras
+
+    from emulation.errors import UnsupportedLayerError
+    from emulation.model import EmulatedModel
+
+    inp = keras.Input((5, 3), name="x_in")
+    model = keras.Model(inp, keras.layers.GRU(4, name="g", **options)(inp))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'g' of class GRU .*" + reason):
+        EmulatedModel(model, default_config(model)).predict(np.zeros((1, 5, 3)))
