@@ -11,7 +11,8 @@ Read from hls4ml's stream passes and ``nnet_*_stream.h`` templates. What io_stre
 - arithmetic in average pooling (`emulation.layers.pooling_stream`): its nodes get the kind
   ``<class>Stream``. Dense, convolutions (each output pixel is ``dense_latency`` /
   ``dense_resource`` over the window, as in io_parallel), activations, batch normalization,
-  merges and padding compute what io_parallel computes.
+  merges and padding compute what io_parallel computes; so do LSTM and GRU (``lstm_stack`` /
+  ``gru_stack`` read one time step per stream element).
 
 Any other layer is refused in io_stream with its name, class and the alternative: Dot and
 LayerNormalization (`STREAM_REFUSED`: hls4ml 1.3 converts them in io_stream but its C++ does not
@@ -62,6 +63,8 @@ STREAM_KINDS = frozenset(
         "Cropping2D",
         "Resize",
         "Embedding",
+        "LSTM",
+        "GRU",
     }
 )
 
