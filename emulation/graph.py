@@ -38,6 +38,7 @@ from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FixedType, Overflow, Rounding
 from emulation.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Node
+from emulation.layers.recurrent import refuse_keras_recurrent
 from emulation.unsupported import refuse_unsupported
 
 __all__ = [
@@ -307,6 +308,7 @@ def convert(
     backend, io_type = _target(hls_config, backend, io_type)
     config = copy.deepcopy(_read_hls_config(hls_config))
     refuse_unsupported(model, config)
+    refuse_keras_recurrent(model)
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
     try:

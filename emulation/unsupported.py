@@ -25,15 +25,9 @@ _SIMPLE_RNN = (
     "one): it converts and compiles the model but writes no code for this layer, so the C "
     "simulation never sets its output; use an LSTM or a GRU, which are emulated"
 )
-_RNN = (
-    "recurrent layers (nnet_recurrent.h) are not emulated; the nearest supported model is "
-    "feed-forward (Conv1D over the sequence, or Dense on the flattened sequence); to check this "
-    "one, use hls4ml's own C simulation (hls_model.compile(), hls_model.predict)"
-)
 #: Keras classes hls4ml 1.3 converts that the emulator does not reproduce: why, and what to use.
 NOT_EMULATED = {
     "SimpleRNN": _SIMPLE_RNN,
-    "Bidirectional": _RNN,
 }
 
 

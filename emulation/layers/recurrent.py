@@ -32,6 +32,7 @@ reversed back in time with ``return_sequences``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,13 @@ from emulation.layers.base import Context, Node, input_type, node_type, register
 from emulation.layers.dense import dense, dense_sum_order
 from emulation.layers.exact import FLOAT_BITS, INT64_BITS, Caster
 
-__all__ = ["RECURRENT_ACTIVATIONS", "RecurrentCell", "gru_sequence", "lstm_sequence"]
+__all__ = [
+    "RECURRENT_ACTIVATIONS",
+    "RecurrentCell",
+    "gru_sequence",
+    "lstm_sequence",
+    "refuse_keras_recurrent",
+]
 
 #: Activations ``nnet_recr_activations.h`` defines; any other does not compile in hls4ml 1.3.
 RECURRENT_ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -212,6 +219,36 @@ def gru_sequence(x: np.ndarray, cell: RecurrentCell, cast: Caster, scratch: Cont
 
 
 _SEQUENCES = {"LSTM": lstm_sequence, "GRU": gru_sequence}
+
+
+def refuse_keras_recurrent(model: Any) -> None:
+    """Refuse, before hls4ml converts ``model``, the recurrent Keras layers hls4ml 1.3 converts
+    wrongly or not at all, naming the layer, its class and what to use instead."""
+    for layer in getattr(model, "layers", []):
+        cls = type(layer).__name__
+        inner = getattr(layer, "forward_layer", layer) if cls == "Bidirectional" else layer
+        inner_cls = type(inner).__name__
+        where = f"layer {layer.name!r} of class {cls}" + (
+            f"({inner_cls})" if inner is not layer else ""
+        )
+        if cls == "Bidirectional" and inner_cls == "GRU":
+            raise UnsupportedLayerError(
+                f"{where} is not supported: hls4ml 1.3's Keras 3 converter cannot read a "
+                "bidirectional GRU (it fails with \"'NoneType' object has no attribute "
+                "'shape'\"); use Bidirectional(LSTM) or a GRU"
+            )
+        if inner_cls == "GRU" and not getattr(inner, "reset_after", True):
+            raise UnsupportedLayerError(
+                f"{where} uses reset_after=False, which hls4ml 1.3 converts but does not "
+                "implement (nnet::gru always applies the reset gate after the recurrent product)"
+                "; use reset_after=True (Keras 3's default)"
+            )
+        if inner is layer and inner_cls in _SEQUENCES and getattr(layer, "go_backwards", False):
+            raise UnsupportedLayerError(
+                f"{where} sets go_backwards=True, which hls4ml 1.3 ignores (its converter runs "
+                "every LSTM and GRU forward); reverse the sequence before the layer, or use "
+                "Bidirectional(LSTM)"
+            )
 
 
 def _check(node: Node, prefix: str = "") -> None:

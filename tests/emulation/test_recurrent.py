@@ -133,15 +133,13 @@ def test_lstm_of_mixed_types_is_refused_with_hls4ml_reason() -> None:
 @pytest.mark.parametrize(
     ("options", "reason"),
     [
-        ({"reset_after": False}, r"reset_after=False.*use reset_after=True"),
         ({"recurrent_activation": "hard_sigmoid"}, r"'hard_sigmoid'.*sigmoid, tanh, relu"),
     ],
-    ids=["reset_before", "hard_sigmoid"],
+    ids=["hard_sigmoid"],
 )
 def test_gru_hls4ml_cannot_run_is_refused(options: dict, reason: str) -> None:
-    """What hls4ml 1.3 converts but cannot run (reset_after=False: nnet::gru always resets
-    after; hard_sigmoid: no such recurrent activation, the C++ does not compile) is refused
-    naming the layer and class."""
+    """What hls4ml 1.3 converts but cannot compile (hard_sigmoid: nnet_recr_activations.h has
+    no such activation) is refused naming the layer and class."""
     import keras
 
     from emulation.errors import UnsupportedLayerError
@@ -151,3 +149,18 @@ def test_gru_hls4ml_cannot_run_is_refused(options: dict, reason: str) -> None:
     model = keras.Model(inp, keras.layers.GRU(4, name="g", **options)(inp))
     with pytest.raises(UnsupportedLayerError, match=r"layer 'g' of class GRU .*" + reason):
         EmulatedModel(model, default_config(model)).predict(np.zeros((1, 5, 3)))
+
+
+def test_simple_rnn_gets_no_code_from_hls4ml() -> None:
+    """The reason SimpleRNN stays refused: hls4ml 1.3 converts it on Vivado and Vitis but
+    writes no function call for it (so its C simulation never sets the output)."""
+    import hls4ml
+    import keras
+
+    inp = keras.Input((5, 3), name="x_in")
+    model = keras.Model(inp, keras.layers.SimpleRNN(4, name="rnn")(inp))
+    for backend in ("Vivado", "Vitis"):
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=default_config(model), backend=backend
+        )
+        assert hls_model.graph["rnn"].get_attr("function_cpp") is None
