@@ -161,7 +161,9 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
     """``cfg`` for the first ``keep`` nodes, wide reference types for every later one.
 
     Later nodes get `_REFERENCE` types (a node feeding a softmax a narrow saturating result,
-    so the softmax keeps its resolution) and default tables.
+    so the softmax keeps its resolution) and default tables. An LSTM's input, accum_t and
+    result_t must stay one type (hls4ml compiles no other): a later LSTM takes the reference
+    result type for both when its input is later too, and keeps its own types otherwise.
     """
     import copy
 
@@ -170,7 +172,10 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
     feeds_softmax = {n.inputs[0] for n in graph.nodes if n.kind == "Softmax" and n.inputs}
     later = [n.name for n in graph.nodes[keep:]]
     later += [bn for n in graph.nodes[keep:] for bn in n.attrs.get("fused_batchnorm", ())]
+    lstm_inputs = {n.name: n.inputs for n in graph.nodes if n.kind == "LSTM"}
     for name in later:
+        if name in lstm_inputs and not set(lstm_inputs[name]) <= set(later):
+            continue
         block = {
             k: v
             for k, v in dict(names.get(name) or {}).items()
@@ -179,6 +184,8 @@ def _reference_config(cfg: Mapping[str, Any], graph: Graph, model: Any, keep: in
         precision = dict(_REFERENCE)
         if name in feeds_softmax:
             precision["result"] = _REFERENCE_SOFTMAX_INPUT
+        if name in lstm_inputs:
+            precision["accum"] = precision["result"]
         block["Precision"] = precision
         names[name] = block
     out["LayerName"] = names

@@ -37,6 +37,7 @@ from emulation.hls4ml_output import quiet_hls4ml
 from emulation.hls_model_graph import graph_from_hls_model, io_type_name
 from emulation.hls_nodes import backend_name, node_from_layer
 from emulation.layers.base import Graph, Node
+from emulation.layers.recurrent import refuse_keras_recurrent
 from emulation.unsupported import refuse_unsupported
 
 __all__ = ["build_graph", "convert"]
@@ -96,6 +97,7 @@ def convert(
     backend, io_type = _target(hls_config, backend, io_type)
     config = copy.deepcopy(read_config(hls_config))
     refuse_unsupported(model, config)
+    refuse_keras_recurrent(model)
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
     try:

@@ -11,11 +11,13 @@ Read from hls4ml's stream passes and ``nnet_*_stream.h`` templates. What io_stre
 - arithmetic in average pooling (`emulation.layers.pooling_stream`): its nodes get the kind
   ``<class>Stream``. Dense, convolutions (each output pixel is ``dense_latency`` /
   ``dense_resource`` over the window, as in io_parallel), activations, batch normalization,
-  merges and padding compute what io_parallel computes.
+  merges and padding compute what io_parallel computes; so do LSTM and GRU (``lstm_stack`` /
+  ``gru_stack`` read one time step per stream element).
 
-Any other layer is refused in io_stream with its name, class and the alternative: Dot and
-LayerNormalization (`STREAM_REFUSED`: hls4ml 1.3 converts them in io_stream but its C++ does not
-compile); hls4ml itself refuses EinsumDense and Permute in io_stream at conversion.
+Any other layer is refused in io_stream with its name, class and the alternative: Dot,
+LayerNormalization and Bidirectional (`STREAM_REFUSED`: hls4ml 1.3 converts them in io_stream
+on Vivado but its C++ does not compile); hls4ml itself refuses EinsumDense and Permute (and, on
+Vitis, Bidirectional) in io_stream at conversion.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ STREAM_KINDS = frozenset(
         "Cropping2D",
         "Resize",
         "Embedding",
+        "LSTM",
+        "GRU",
     }
 )
 
@@ -69,7 +73,14 @@ _NO_STREAM = (
     "model in io_parallel, where it is emulated"
 )
 #: hls4ml layer classes hls4ml 1.3 converts in io_stream but cannot compile there.
-STREAM_REFUSED = {"Dot": _NO_STREAM, "LayerNormalization": _NO_STREAM}
+STREAM_REFUSED = {
+    "Dot": _NO_STREAM,
+    "LayerNormalization": _NO_STREAM,
+    "Bidirectional": (
+        "hls4ml 1.3 has no io_stream bidirectional_stack (on Vivado its C++ does not compile, "
+        "Vitis refuses it at conversion); emulate the model in io_parallel, where it is emulated"
+    ),
+}
 
 _POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
 

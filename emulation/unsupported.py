@@ -20,17 +20,14 @@ __all__ = ["NOT_EMULATED", "refuse_unsupported"]
 
 _DA = ("distributedarithmetic", "da")
 
-_RNN = (
-    "recurrent layers (nnet_recurrent.h) are not emulated; the nearest supported model is "
-    "feed-forward (Conv1D over the sequence, or Dense on the flattened sequence); to check this "
-    "one, use hls4ml's own C simulation (hls_model.compile(), hls_model.predict)"
+_SIMPLE_RNN = (
+    "hls4ml 1.3 has no Vivado or Vitis template for SimpleRNN (only Quartus and oneAPI have "
+    "one): it converts and compiles the model but writes no code for this layer, so the C "
+    "simulation never sets its output; use an LSTM or a GRU, which are emulated"
 )
 #: Keras classes hls4ml 1.3 converts that the emulator does not reproduce: why, and what to use.
 NOT_EMULATED = {
-    "LSTM": _RNN,
-    "GRU": _RNN,
-    "SimpleRNN": _RNN,
-    "Bidirectional": _RNN,
+    "SimpleRNN": _SIMPLE_RNN,
 }
 
 

@@ -36,6 +36,8 @@ from tuner.space import Candidate, Point
 
 __all__ = ["TABLE_MAX", "TuningJob", "float_outputs", "table_range"]
 
+# Layers whose one table_t serves the sigmoid and tanh tables of their gates.
+RECURRENT_KINDS = frozenset({"LSTM", "GRU", "Bidirectional"})
 # Largest value of each tabulated activation on its table's input range.
 TABLE_MAX = {"sigmoid": 1.0 / (1.0 + math.exp(-8.0)), "tanh": math.tanh(4.0)}
 
@@ -58,6 +60,10 @@ def table_range(node: Node, type_name: str) -> float | None:
     activation = str(node.attrs.get("activation", "")).lower()
     if type_name == "table_t" and node.kind == "Activation" and activation in TABLE_MAX:
         return TABLE_MAX[activation]
+    if type_name == "table_t" and node.kind in RECURRENT_KINDS:
+        # one table type for the sigmoid and tanh tables of every gate (and direction)
+        used = [str(v).lower() for k, v in node.attrs.items() if k.endswith("activation")]
+        return max((TABLE_MAX[a] for a in used if a in TABLE_MAX), default=None)
     if node.kind == "Softmax" and node.attrs.get("implementation", "stable") == "stable":
         return {"exp_table_t": 1.0, "inv_table_t": 1.0}.get(type_name)
     return None

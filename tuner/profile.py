@@ -30,6 +30,18 @@ WIDE_RESULT_INTEGER = 12
 MAX_ROUNDS = 5
 # Weight-like types: the name of the weight variable whose values they hold.
 WEIGHT_VARIABLES = {"weight_t": "weight", "bias_t": "bias", "scale_t": "scale"}
+# LSTM / GRU: recurrent kernels and biases; Bidirectional: each direction's four
+WEIGHT_VARIABLES.update(recurrent_weight_t="recurrent_weight", recurrent_bias_t="recurrent_bias")
+WEIGHT_VARIABLES.update(
+    {f"{d}_{w}_t": f"{d}_{w}" for d in ("forward", "backward") for w in ("weight", "bias")}
+)
+WEIGHT_VARIABLES.update(
+    {
+        f"{d}_recurrent_{w}_t": f"{d}_recurrent_{w}"
+        for d in ("forward", "backward")
+        for w in ("weight", "bias")
+    }
+)
 # Activations whose output is never negative: their results may be unsigned.
 NON_NEGATIVE = frozenset({"relu", "sigmoid", "hard_sigmoid", "softmax", "softplus"})
 
@@ -46,14 +58,31 @@ class Ranges:
         return {"max_abs": dict(self.max_abs), "non_negative": dict(self.non_negative)}
 
 
+def _held_points(graph: Graph) -> set[Point]:
+    """Points the tuner holds at the template's type: every LSTM's accum_t and result_t and the
+    result_t of the layers feeding one. hls4ml 1.3 compiles an LSTM only when its input type,
+    accum_t and result_t are one type (`emulation.layers.recurrent`), so none of the three can
+    move on its own."""
+    held = set()
+    for node in graph.nodes:
+        if node.kind == "LSTM":
+            held.update({Point(node.name, "accum_t"), Point(node.name, "result_t")})
+            held.update(Point(name, "result_t") for name in node.inputs)
+    return held
+
+
 def configurable_points(graph: Graph, template: Mapping) -> list[Point]:
     """Points of ``graph`` that a config can set: every arithmetic type named in the
-    layer's ``Precision`` section and every table type the layer has."""
+    layer's ``Precision`` section and every table type the layer has (but an LSTM's accum_t
+    and result_t and its input's result_t: `_held_points`)."""
     layers = template.get("LayerName", {})
+    held = _held_points(graph)
     points = []
     for node in graph.nodes:
         precision = layers.get(node.name, {}).get("Precision", {})
         for type_name in node.types:
+            if Point(node.name, type_name) in held:
+                continue
             if type_name in LAYER_LEVEL_TYPES or type_name.removesuffix("_t") in precision:
                 points.append(Point(node.name, type_name))
     return points

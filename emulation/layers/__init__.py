@@ -23,6 +23,7 @@ from emulation.layers import reshape  # noqa: F401
 from emulation.layers import embedding  # noqa: F401
 from emulation.layers import einsum_dense  # noqa: F401
 from emulation.layers import layernorm  # noqa: F401
+from emulation.layers import recurrent  # noqa: F401
 
 # isort: on
 from emulation.layers.base import ADAPTERS, Context, Node, QuantPoint, adapter_for, register

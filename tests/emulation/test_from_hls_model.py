@@ -150,13 +150,14 @@ def test_from_hls_model_in_io_stream() -> None:
 
 
 def test_from_hls_model_refuses_a_recurrent_layer(tmp_path: object) -> None:
-    """An LSTM in the graph is refused with its name, class and the alternative."""
+    """A SimpleRNN in the graph (hls4ml writes no code for it) is refused with its name, class
+    and the alternative."""
     import keras
 
     from emulation.model import EmulatedModel
 
     inp = keras.Input((5, 3), name="seq")
-    model = keras.Model(inp, keras.layers.LSTM(4, name="lstm")(inp))
+    model = keras.Model(inp, keras.layers.SimpleRNN(4, name="rnn")(inp))
     hls_model = _convert(model, _WIDE, tmp_path)
-    with pytest.raises(UnsupportedLayerError, match=r"'lstm' of class LSTM .*Conv1D"):
+    with pytest.raises(UnsupportedLayerError, match=r"'rnn' of class SimpleRNN .*LSTM or a GRU"):
         EmulatedModel.from_hls_model(hls_model)

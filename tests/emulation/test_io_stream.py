@@ -286,8 +286,8 @@ def test_an_unverified_layer_is_refused_in_io_stream() -> None:
     from emulation.layers.base import Graph, Node
     from emulation.stream import stream_graph
 
-    graph = Graph(nodes=[Node("lstm", "LSTM", (), (4,))], inputs=(), outputs=("lstm",))
-    with pytest.raises(UnsupportedLayerError, match=r"'lstm' of class LSTM .* io_parallel"):
+    graph = Graph(nodes=[Node("gn", "GarNet", (), (4,))], inputs=(), outputs=("gn",))
+    with pytest.raises(UnsupportedLayerError, match=r"'gn' of class GarNet .* io_parallel"):
         stream_graph(graph)
 
 
