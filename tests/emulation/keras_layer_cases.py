@@ -68,26 +68,17 @@ _layer(
 _after_dense("batchnorm_fused", lambda L, n: L.BatchNormalization(name=n), stream=True)
 _layer("batchnorm", (6,), lambda L, n: L.BatchNormalization(name=n), stream=True)
 _after_dense("dropout", lambda L, n: L.Dropout(0.3, name=n))
-for _act in (
-    "linear",
-    "relu",
-    "relu6",
-    "sigmoid",
-    "tanh",
-    "softplus",
-    "softsign",
-    "selu",
-    "elu",
-    "leaky_relu",
-    "hard_sigmoid",
-    "softmax",
-):
+#: activations hls4ml 1.3 computes (relu6 has no io_stream function: refused there)
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "softplus", "softsign", "selu", "elu")
+for _act in (*ACTIVATIONS, "leaky_relu", "hard_sigmoid", "softmax"):
     _layer(
         f"act_{_act}",
         (6,),
         lambda L, n, a=_act: L.Activation(a, name=n),
-        stream=_act not in ("relu6", "softplus", "softsign", "linear"),
+        stream=_act != "relu6",
     )
+# alone on an input, a linear activation is removed and the model's output is its input
+_after_dense("act_linear", lambda L, n: L.Activation("linear", name=n), stream=True)
 _layer("dense_act_tanh", (6,), lambda L, n: L.Dense(4, activation="tanh", name=n))
 _layer("leakyrelu", (6,), lambda L, n: L.LeakyReLU(0.1, name=n), stream=True)
 _layer("relu_layer", (6,), lambda L, n: L.ReLU(name=n), stream=True)
