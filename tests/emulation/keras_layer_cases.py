@@ -132,8 +132,9 @@ _layer(
 )
 _layer("layernorm", (4, 6), lambda L, n: L.LayerNormalization(axis=2, name=n))
 _layer("embedding", (5,), lambda L, n: L.Embedding(7, 3, name=n), ids=7, stream=True)
-_layer("flatten", (4, 3), lambda L, n: L.Flatten(name=n))
-_layer("reshape", (12,), lambda L, n: L.Reshape((3, 4), name=n))
+# alone on an input, hls4ml makes a Flatten or Reshape the input itself: a layer comes first
+_add("flatten", [(4, 3)], lambda L, n, xs: L.Flatten(name=n)(L.Conv1D(2, 1, name=f"{n}_c")(xs[0])))
+_after_dense("reshape", lambda L, n: L.Reshape((5, 1), name=n))
 _layer("zeropad1d", (6, 2), lambda L, n: L.ZeroPadding1D((1, 2), name=n))
 _layer("zeropad2d", (4, 4, 2), lambda L, n: L.ZeroPadding2D(1, name=n), stream=True)
 _layer("crop1d", (8, 2), lambda L, n: L.Cropping1D((1, 2), name=n), stream=True)
@@ -211,6 +212,17 @@ _layer(
     (3, 3, 2),
     lambda L, n: L.UpSampling2D(2, interpolation="bilinear", name=n),
     refused="UpSampling2D",
+)
+_add(
+    "depthwise_1d_and_2d",
+    [(10, 3), (6, 6, 2)],
+    lambda L, n, xs: L.Concatenate(name=f"{n}_cat")(
+        [
+            L.Flatten(name=f"{n}_f1")(L.DepthwiseConv1D(3, name=f"{n}_1d")(xs[0])),
+            L.Flatten(name=f"{n}_f2")(L.DepthwiseConv2D(3, name=n)(xs[1])),
+        ]
+    ),
+    refused="DepthwiseConv2D",
 )
 #: activations hls4ml 1.3's C++ has no function for
 MISSING_ACTIVATIONS = (
