@@ -5,8 +5,8 @@ same case makes a tiny model on its own (`tiny_model`) or one branch of a model 
 (`branch_model`: one input and one output per case, so one compile checks them all). Every
 layer a case builds is named after the case, which keeps names unique in a branch model and
 lets a refusal be checked by name. ``refused`` is the Keras class the refusal must name (None:
-emulated and compared with the C simulation); ``stream`` marks the cases also checked in
-io_stream.
+emulated and compared with the C simulation); an emulated case with ``stream=False`` is refused
+in io_stream (hls4ml 1.3 cannot compile it there, or asserts, or refuses it itself).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class LayerCase:
     shapes: tuple[tuple[int, ...], ...]
     build: Callable[[Any, str, list[Any]], Any]
     refused: str | None = None
-    stream: bool = False
+    stream: bool = True  # False: refused in io_stream (by the emulator or hls4ml)
     ids: int | None = None  # integer inputs in [0, ids) instead of normal values
     layer_config: dict[str, Any] = field(default_factory=dict)  # LayerName entries
 
@@ -56,17 +56,16 @@ def _merge(name: str, shapes, make: Callable[[Any, str], Any], **kw) -> None:
 
 
 # ---------------------------------------------------------------------------- emulated
-_layer("dense", (6,), lambda L, n: L.Dense(4, name=n), stream=True)
-_layer("dense_relu", (6,), lambda L, n: L.Dense(4, activation="relu", name=n), stream=True)
+_layer("dense", (6,), lambda L, n: L.Dense(4, name=n))
+_layer("dense_relu", (6,), lambda L, n: L.Dense(4, activation="relu", name=n))
 _layer(
     "dense_resource",
     (8,),
     lambda L, n: L.Dense(4, name=n),
-    stream=True,
     layer_config={"dense_resource": {"Strategy": "Resource", "ReuseFactor": 4}},
 )
-_after_dense("batchnorm_fused", lambda L, n: L.BatchNormalization(name=n), stream=True)
-_layer("batchnorm", (6,), lambda L, n: L.BatchNormalization(name=n), stream=True)
+_after_dense("batchnorm_fused", lambda L, n: L.BatchNormalization(name=n))
+_layer("batchnorm", (6,), lambda L, n: L.BatchNormalization(name=n))
 _after_dense("dropout", lambda L, n: L.Dropout(0.3, name=n))
 #: activations hls4ml 1.3 computes (relu6 has no io_stream function: refused there)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "softplus", "softsign", "selu", "elu")
@@ -78,70 +77,71 @@ for _act in (*ACTIVATIONS, "leaky_relu", "hard_sigmoid", "softmax"):
         stream=_act != "relu6",
     )
 # alone on an input, a linear activation is removed and the model's output is its input
-_after_dense("act_linear", lambda L, n: L.Activation("linear", name=n), stream=True)
+_after_dense("act_linear", lambda L, n: L.Activation("linear", name=n))
 _layer("dense_act_tanh", (6,), lambda L, n: L.Dense(4, activation="tanh", name=n))
-_layer("leakyrelu", (6,), lambda L, n: L.LeakyReLU(0.1, name=n), stream=True)
-_layer("relu_layer", (6,), lambda L, n: L.ReLU(name=n), stream=True)
+_layer("leakyrelu", (6,), lambda L, n: L.LeakyReLU(0.1, name=n))
+_layer("relu_layer", (6,), lambda L, n: L.ReLU(name=n))
 _layer("relu_threshold", (6,), lambda L, n: L.ReLU(threshold=0.5, name=n))
 _layer("relu_slope", (6,), lambda L, n: L.ReLU(negative_slope=0.25, name=n))
-_layer("elu_layer", (6,), lambda L, n: L.ELU(0.7, name=n), stream=True)
-_layer("prelu", (6,), lambda L, n: L.PReLU(name=n), stream=True)
-_layer("softmax_layer", (6,), lambda L, n: L.Softmax(name=n), stream=True)
-_layer("conv1d_valid", (10, 3), lambda L, n: L.Conv1D(4, 3, name=n), stream=True)
-_layer("conv1d_same", (10, 3), lambda L, n: L.Conv1D(4, 3, padding="same", name=n), stream=True)
+_layer("elu_layer", (6,), lambda L, n: L.ELU(0.7, name=n))
+_layer("prelu", (6,), lambda L, n: L.PReLU(name=n))
+_layer("softmax_layer", (6,), lambda L, n: L.Softmax(name=n))
+_layer("conv1d_valid", (10, 3), lambda L, n: L.Conv1D(4, 3, name=n))
+_layer("conv1d_same", (10, 3), lambda L, n: L.Conv1D(4, 3, padding="same", name=n))
 _layer("conv1d_causal", (10, 3), lambda L, n: L.Conv1D(4, 3, padding="causal", name=n))
-_layer("conv1d_strided", (11, 2), lambda L, n: L.Conv1D(3, 3, strides=2, name=n), stream=True)
-_layer("conv2d_valid", (6, 6, 2), lambda L, n: L.Conv2D(3, 3, name=n), stream=True)
+_layer("conv1d_strided", (11, 2), lambda L, n: L.Conv1D(3, 3, strides=2, name=n))
+_layer("conv2d_valid", (6, 6, 2), lambda L, n: L.Conv2D(3, 3, name=n))
 _layer("conv2d_same", (6, 6, 2), lambda L, n: L.Conv2D(3, 3, padding="same", name=n))
-_layer("conv2d_strided", (7, 7, 2), lambda L, n: L.Conv2D(3, 3, strides=2, name=n), stream=True)
-_layer("conv1d_pointwise", (8, 3), lambda L, n: L.Conv1D(4, 1, name=n), stream=True)
-_layer("conv2d_pointwise", (5, 5, 3), lambda L, n: L.Conv2D(4, 1, name=n), stream=True)
-_layer("depthwise1d", (10, 3), lambda L, n: L.DepthwiseConv1D(3, name=n), stream=True)
-_layer("depthwise2d", (6, 6, 2), lambda L, n: L.DepthwiseConv2D(3, name=n), stream=True)
+_layer("conv2d_strided", (7, 7, 2), lambda L, n: L.Conv2D(3, 3, strides=2, name=n))
+_layer("conv1d_pointwise", (8, 3), lambda L, n: L.Conv1D(4, 1, name=n))
+_layer("conv2d_pointwise", (5, 5, 3), lambda L, n: L.Conv2D(4, 1, name=n))
+_layer("depthwise1d", (10, 3), lambda L, n: L.DepthwiseConv1D(3, name=n))
+_layer("depthwise2d", (6, 6, 2), lambda L, n: L.DepthwiseConv2D(3, name=n))
 for _dims, _shape in ((1, (8, 3)), (2, (6, 6, 2))):
     for _op in ("Max", "Average"):
         _layer(
             f"{_op.lower()}pool{_dims}d",
             _shape,
             lambda L, n, c=f"{_op}Pooling{_dims}D": getattr(L, c)(2, name=n),
-            stream=True,
         )
         _layer(
             f"{_op.lower()}pool{_dims}d_same",
             (7, 3) if _dims == 1 else (5, 5, 2),
             lambda L, n, c=f"{_op}Pooling{_dims}D": getattr(L, c)(2, padding="same", name=n),
+            stream=False,  # hls4ml's stream pooling asserts no padding
         )
         _layer(
             f"global_{_op.lower()}pool{_dims}d",
             _shape,
             lambda L, n, c=f"Global{_op}Pooling{_dims}D": getattr(L, c)(name=n),
-            stream=True,
         )
 for _cls in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
     _merge(
         _cls.lower(),
         [(4, 3), (4, 3)],
         lambda L, n, c=_cls: getattr(L, c)(name=n),
-        stream=_cls not in ("Minimum",),
     )
-_merge("dot", [(5,), (5,)], lambda L, n: L.Dot(axes=1, name=n))
+# Dot, LayerNormalization: hls4ml 1.3 cannot compile them in io_stream; EinsumDense, Permute: it
+# refuses them there itself
+_merge("dot", [(5,), (5,)], lambda L, n: L.Dot(axes=1, name=n), stream=False)
 _layer(
     "einsum_dense",
     (3, 5),
     lambda L, n: L.EinsumDense("abc,cd->abd", output_shape=(3, 4), bias_axes="d", name=n),
+    stream=False,
 )
-_layer("layernorm", (4, 6), lambda L, n: L.LayerNormalization(axis=2, name=n))
-_layer("embedding", (5,), lambda L, n: L.Embedding(7, 3, name=n), ids=7, stream=True)
+_layer("layernorm", (4, 6), lambda L, n: L.LayerNormalization(axis=2, name=n), stream=False)
+_layer("embedding", (5,), lambda L, n: L.Embedding(7, 3, name=n), ids=7)
 # alone on an input, hls4ml makes a Flatten or Reshape the input itself: a layer comes first
 _add("flatten", [(4, 3)], lambda L, n, xs: L.Flatten(name=n)(L.Conv1D(2, 1, name=f"{n}_c")(xs[0])))
 _after_dense("reshape", lambda L, n: L.Reshape((5, 1), name=n))
 _layer("zeropad1d", (6, 2), lambda L, n: L.ZeroPadding1D((1, 2), name=n))
-_layer("zeropad2d", (4, 4, 2), lambda L, n: L.ZeroPadding2D(1, name=n), stream=True)
-_layer("crop1d", (8, 2), lambda L, n: L.Cropping1D((1, 2), name=n), stream=True)
-_layer("crop2d", (6, 6, 2), lambda L, n: L.Cropping2D(((1, 0), (0, 2)), name=n), stream=True)
-_layer("permute", (4, 3), lambda L, n: L.Permute((2, 1), name=n))
-_layer("upsample1d", (5, 2), lambda L, n: L.UpSampling1D(2, name=n), stream=True)
-_layer("upsample2d", (3, 3, 2), lambda L, n: L.UpSampling2D(2, name=n), stream=True)
+_layer("zeropad2d", (4, 4, 2), lambda L, n: L.ZeroPadding2D(1, name=n))
+_layer("crop1d", (8, 2), lambda L, n: L.Cropping1D((1, 2), name=n))
+_layer("crop2d", (6, 6, 2), lambda L, n: L.Cropping2D(((1, 0), (0, 2)), name=n))
+_layer("permute", (4, 3), lambda L, n: L.Permute((2, 1), name=n), stream=False)
+_layer("upsample1d", (5, 2), lambda L, n: L.UpSampling1D(2, name=n))
+_layer("upsample2d", (3, 3, 2), lambda L, n: L.UpSampling2D(2, name=n))
 
 
 # ----------------------------------------------------------------------------- refused
