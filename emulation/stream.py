@@ -8,6 +8,8 @@ Read from hls4ml's stream passes and ``nnet_*_stream.h`` templates. What io_stre
   implementation (line buffer or encoded) change no value;
 - the softmax: it normalises each stream element (the last axis), where io_parallel's
   ``Activation('softmax')`` on a feature map normalises all its values;
+- the selu: its lambda is cast to the input's type (io_parallel: ``ap_ufixed<16,1>``), marked
+  on the node as ``selu_lambda_in_input_type``;
 - arithmetic in average pooling (`emulation.layers.pooling_stream`): its nodes get the kind
   ``<class>Stream``. Dense, convolutions (each output pixel is ``dense_latency`` /
   ``dense_resource`` over the window, as in io_parallel), activations, batch normalization,
@@ -16,8 +18,9 @@ Read from hls4ml's stream passes and ``nnet_*_stream.h`` templates. What io_stre
 
 Any other layer is refused in io_stream with its name, class and the alternative: Dot,
 LayerNormalization and Bidirectional (`STREAM_REFUSED`: hls4ml 1.3 converts them in io_stream
-on Vivado but its C++ does not compile); hls4ml itself refuses EinsumDense and Permute (and, on
-Vitis, Bidirectional) in io_stream at conversion.
+on Vivado but its C++ does not compile), the relu6 activation (`STREAM_REFUSED_ACTIVATIONS`: no
+stream function); hls4ml itself refuses EinsumDense and Permute (and, on Vitis, Bidirectional)
+in io_stream at conversion.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from emulation.errors import UnsupportedLayerError
 from emulation.layers.base import Graph, Node
 from emulation.layers.im2col import layer_geometry
 
-__all__ = ["STREAM_KINDS", "STREAM_REFUSED", "stream_graph"]
+__all__ = ["STREAM_KINDS", "STREAM_REFUSED", "STREAM_REFUSED_ACTIVATIONS", "stream_graph"]
 
 #: hls4ml layer classes checked against hls4ml's io_stream C simulation.
 STREAM_KINDS = frozenset(
@@ -80,6 +83,13 @@ STREAM_REFUSED = {
         "hls4ml 1.3 has no io_stream bidirectional_stack (on Vivado its C++ does not compile, "
         "Vitis refuses it at conversion); emulate the model in io_parallel, where it is emulated"
     ),
+}
+#: activations hls4ml 1.3 converts in io_stream but has no stream function for.
+STREAM_REFUSED_ACTIVATIONS = {
+    "relu6": (
+        "hls4ml 1.3's nnet_activation_stream.h has no relu6 (its C++ does not compile); use "
+        "relu, or emulate the model in io_parallel, where relu6 is emulated"
+    )
 }
 
 _POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
@@ -133,6 +143,14 @@ def _stream_node(node: Node) -> Node:
         )
     if node.kind == "Softmax":
         return _stream_softmax(node)
+    activation = str(node.attrs.get("activation", "")).lower()
+    if node.kind == "Activation" and activation in STREAM_REFUSED_ACTIVATIONS:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class Activation ({activation}) is not supported in "
+            f"io_stream: {STREAM_REFUSED_ACTIVATIONS[activation]}"
+        )
+    if node.kind == "Activation" and activation == "selu":
+        return dataclasses.replace(node, attrs={**node.attrs, "selu_lambda_in_input_type": True})
     if node.kind in ("Pooling1D", "Pooling2D"):
         _check_stream_pooling(node)
     if node.kind in _POOLING and str(node.attrs.get("pool_op", "")).lower() == "average":

@@ -6,6 +6,17 @@ SeparableConv: "'SeparableConv2D' object has no attribute 'kernel'"; a dilated c
 "No module named 'da4ml'"), so they are caught here, by layer name and class, with the fix.
 Layers hls4ml converts but the emulator does not reproduce yet (`NOT_EMULATED`) are refused here
 too, before the conversion, each with the nearest supported alternative.
+
+`HLS4ML_CANNOT` lists the Keras classes hls4ml 1.3 itself cannot convert ("not found in
+registry", an assertion, an AttributeError) or converts into C++ that does not compile, each seen
+failing so in hls4ml 1.3 (Vivado, io_parallel); `HLS4ML_CANNOT_ACTIVATIONS` the activation
+functions its C++ has no function for (as ``Activation(name)`` or a layer's ``activation=``, the
+project fails to compile). Three settings of supported classes are refused with them:
+``ReLU(max_value=...)`` (hls4ml asserts), ``PReLU(shared_axes=...)`` (hls4ml writes one alpha per
+channel but its ``nnet::prelu`` reads ``alpha[i]`` for every input value: past the array) and
+``UpSampling2D(interpolation='bilinear')`` (its Resize implements ``resize_nearest`` only; the
+project fails to compile); and a model holding a DepthwiseConv1D beside a DepthwiseConv2D (two
+of hls4ml's headers share an include guard: the project fails to compile).
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from typing import Any
 from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
-__all__ = ["NOT_EMULATED", "refuse_unsupported"]
+__all__ = ["HLS4ML_CANNOT", "HLS4ML_CANNOT_ACTIVATIONS", "NOT_EMULATED", "refuse_unsupported"]
 
 _DA = ("distributedarithmetic", "da")
 
@@ -29,6 +40,88 @@ _SIMPLE_RNN = (
 NOT_EMULATED = {
     "SimpleRNN": _SIMPLE_RNN,
 }
+
+_NO_HANDLER = "hls4ml 1.3 has no converter for it"
+_NO_3D = "hls4ml 1.3 converts 1D and 2D layers only"
+#: Keras classes hls4ml 1.3 cannot convert or compile: why, and the nearest alternative.
+HLS4ML_CANNOT = {
+    "Conv1DTranspose": f"{_NO_HANDLER}; use UpSampling1D followed by a Conv1D",
+    "Conv2DTranspose": f"{_NO_HANDLER}; use UpSampling2D followed by a Conv2D",
+    "Conv3D": f"{_NO_HANDLER}; use Conv2D (fold one spatial axis into the channels)",
+    "MaxPooling3D": f"{_NO_3D}; use MaxPooling2D",
+    "AveragePooling3D": f"{_NO_3D}; use AveragePooling2D",
+    "GlobalMaxPooling3D": f"{_NO_3D}; use GlobalMaxPooling2D",
+    "GlobalAveragePooling3D": f"{_NO_3D}; use GlobalAveragePooling2D",
+    "TimeDistributed": (
+        "hls4ml 1.3's converter crashes on it; apply the wrapped layer directly (a Dense or "
+        "Conv1D with kernel size 1 acts on every time step alike)"
+    ),
+    "MultiHeadAttention": (
+        f"{_NO_HANDLER}; build the attention from EinsumDense projections, Dot and Softmax"
+    ),
+    "GaussianNoise": f"{_NO_HANDLER}; it does nothing at inference: remove it",
+    "RepeatVector": (f"{_NO_HANDLER}; use a Reshape to (1, features) followed by UpSampling1D(n)"),
+    "UnitNormalization": f"{_NO_HANDLER}; use LayerNormalization or BatchNormalization",
+}
+
+#: Keras activation functions hls4ml 1.3's C++ has no function for: the nearest alternative.
+HLS4ML_CANNOT_ACTIVATIONS = {
+    "silu": "x * sigmoid(x): Activation('sigmoid') and a Multiply with its input",
+    "gelu": "relu, or x * sigmoid(x) from Activation('sigmoid') and a Multiply with its input",
+    "hard_tanh": "tanh, or the HardActivation hard_sigmoid (hls4ml's slope 0.2)",
+    "hard_silu": "x * hard_sigmoid(x): Activation('hard_sigmoid') and a Multiply with its input",
+    "exponential": "softplus (log(1 + e^x), close to e^x for negative x)",
+    "mish": "x * sigmoid(x) from Activation('sigmoid') and a Multiply, or relu",
+    "celu": "elu (celu with alpha 1 is elu), or ELU(alpha)",
+    "log_sigmoid": "sigmoid (take the log after the model)",
+    "log_softmax": "softmax (take the log after the model; the argmax is the same)",
+}
+
+
+def _cannot(layer: Any) -> str | None:
+    """Why hls4ml 1.3 cannot convert or compile ``layer`` (with the fix), or None."""
+    cls = type(layer).__name__
+    if cls in HLS4ML_CANNOT:
+        return f"is not supported: {HLS4ML_CANNOT[cls]}"
+    activation = getattr(getattr(layer, "activation", None), "__name__", None)
+    if activation in HLS4ML_CANNOT_ACTIVATIONS:
+        return (
+            f"uses activation {activation!r}, which hls4ml 1.3's C++ has no function for (the "
+            f"project does not compile); use {HLS4ML_CANNOT_ACTIVATIONS[activation]}"
+        )
+    if cls == "ReLU" and getattr(layer, "max_value", None) not in (None, float("inf")):
+        return (
+            f"sets max_value={layer.max_value}, which hls4ml 1.3 refuses (an assertion); use "
+            "Activation('relu6') for a ceiling of 6, or ReLU() without max_value"
+        )
+    if cls == "PReLU" and getattr(layer, "shared_axes", None):
+        return (
+            f"shares alpha over axes {tuple(layer.shared_axes)}: hls4ml 1.3's nnet::prelu reads "
+            "one alpha per input value, past the shared array; use PReLU() without shared_axes"
+        )
+    interpolation = getattr(layer, "interpolation", "nearest")
+    if cls.startswith("UpSampling") and interpolation != "nearest":
+        return (
+            f"uses interpolation {interpolation!r}: hls4ml 1.3's Resize implements 'nearest' "
+            "only (the project does not compile); use interpolation='nearest'"
+        )
+    return None
+
+
+def _refuse_depthwise_1d_beside_2d(layers: list[Any]) -> None:
+    """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D: both headers
+    (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard, so the 2-D
+    one is never declared (io_parallel and io_stream include both)."""
+    by_class = {type(layer).__name__: layer for layer in layers}
+    if "DepthwiseConv1D" in by_class and "DepthwiseConv2D" in by_class:
+        one, two = by_class["DepthwiseConv1D"], by_class["DepthwiseConv2D"]
+        raise UnsupportedLayerError(
+            f"layer {two.name!r} of class DepthwiseConv2D cannot be compiled beside the "
+            f"DepthwiseConv1D {one.name!r}: hls4ml 1.3's nnet_sepconv1d_latency.h and "
+            "nnet_sepconv2d_latency.h share one include guard, so the project does not "
+            f"compile; use a DepthwiseConv2D with kernel (k, 1) for {one.name!r}, on a Reshape "
+            "of its input to (steps, 1, channels)"
+        )
 
 
 def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
@@ -48,12 +141,19 @@ def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
 def refuse_unsupported(model: Any, config: Mapping[str, Any]) -> None:
     """Raise `UnsupportedLayerError` for the first layer of ``model`` the emulator refuses.
 
-    Refused: SeparableConv1D/2D, convolutions with a dilation rate above 1, layers whose
-    Strategy is ``distributed_arithmetic`` (``da``), and the classes of `NOT_EMULATED`. Each
-    message names the layer, its class and what to use instead.
+    Refused: what hls4ml 1.3 cannot convert or compile (`HLS4ML_CANNOT`,
+    `HLS4ML_CANNOT_ACTIVATIONS`, the settings of `_cannot`, DepthwiseConv1D beside
+    DepthwiseConv2D), SeparableConv1D/2D, convolutions
+    with a dilation rate above 1, layers whose Strategy is ``distributed_arithmetic`` (``da``),
+    and the classes of `NOT_EMULATED`. Each message names the layer, its class and what to use
+    instead.
     """
+    _refuse_depthwise_1d_beside_2d(list(getattr(model, "layers", [])))
     for layer in getattr(model, "layers", []):
         cls = type(layer).__name__
+        why = _cannot(layer)
+        if why:
+            raise UnsupportedLayerError(f"layer {layer.name!r} of class {cls} {why}")
         if cls in NOT_EMULATED:
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} of class {cls} is not supported: {NOT_EMULATED[cls]}"

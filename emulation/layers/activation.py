@@ -185,23 +185,27 @@ def selu(
     table_t: FixedType,
     table_size: int,
     result_t: FixedType,
+    lambda_t: FixedType = _SELU_LAMBDA_T,
     cast: Caster | None = None,
 ) -> np.ndarray:
     """``nnet::selu``: ``res = data >= 0 ? lambda * data : table[index]``.
 
-    ``lambda`` is ``ap_ufixed<16,1>(1.0507009873554805)``; its product with the data is exact;
+    ``lambda`` is the constant 1.0507009873554805 in ``lambda_t``: io_parallel's
+    ``ap_ufixed<16,1>`` (``selu_const_t``); io_stream casts it to the input's own type
+    (``(typename data_T::value_type)1.0507...``, with that type's rounding and overflow), so
+    there a narrow input type coarsens lambda too. Its product with the data is exact;
     ``index = int(data * N / -8)`` clamped to [0, N - 1] (signed comparisons); the table holds
     ``lambda alpha (exp(x) - 1)`` in ``table_t`` (`selu_table`); both branches are cast to
     ``result_t``.
     """
     cast = cast or Caster()
     n = int(table_size)
-    lam = _SELU_LAMBDA_T.quantize(np.float64(SELU_LAMBDA))
+    lam = lambda_t.quantize(np.float64(SELU_LAMBDA))
     q = c_int_of_quotient(x, data_t, n, -8)
     index = np.clip(q, 0, n - 1)
     neg = selu_table(n, table_t)[index]
-    pos = exact_product(x, data_t, np.broadcast_to(lam, x.shape), _SELU_LAMBDA_T)
-    pos_t = product_type(data_t, _SELU_LAMBDA_T)
+    pos = exact_product(x, data_t, np.broadcast_to(lam, x.shape), lambda_t)
+    pos_t = product_type(data_t, lambda_t)
     return cast_exact(select_exact(x >= 0, pos, pos_t, neg, table_t), result_t, cast, "result_t")
 
 
@@ -309,12 +313,15 @@ def _activation_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> n
             cast=cast,
         )
     if act == "selu":
+        data_t = input_type(node)
         return selu(
             x,
-            data_t=input_type(node),
+            data_t=data_t,
             table_t=node_type(node, "table_t"),
             table_size=int(node.attrs.get("table_size", 1024)),
             result_t=result_t,
+            # io_stream's selu casts lambda to the input's type (`emulation.stream`)
+            lambda_t=data_t if node.attrs.get("selu_lambda_in_input_type") else _SELU_LAMBDA_T,
             cast=cast,
         )
     raise UnsupportedLayerError(
