@@ -60,6 +60,11 @@ class Caster:
         if self.ctx is not None:
             self.ctx.record(self._point(name), overflow, max_abs)
 
+    def count(self, name: str, overflowed: int, total: int, max_abs: float) -> None:
+        """Add counts a scratch `Context` gathered (``overflowed`` of ``total`` casts)."""
+        if self.ctx is not None:
+            self.ctx.count(self._point(name), overflowed, total, max_abs)
+
     def record_raw(
         self, name: str, overflow: np.ndarray, mantissa: np.ndarray, fractional: int
     ) -> None:

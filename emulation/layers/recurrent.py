@@ -318,12 +318,12 @@ def _cell(node: Node, prefix: str, n_in: int, n_state: int) -> RecurrentCell:
     )
 
 
-def _merge_dense_points(scratch: Context, ctx: Context, name: str) -> None:
+def _merge_dense_points(scratch: Context, cast: Caster) -> None:
     """The two kernels' accumulations count under the layer's ``accum_t``; their result cast
     (accum_t to accum_t) changes nothing and is not counted."""
     p = scratch.points.get("dense.accum_t")
     if p is not None:
-        ctx.count(f"{name}.accum_t", p.count, p.total, p.max_abs)
+        cast.count("accum_t", p.count, p.total, p.max_abs)
 
 
 @register("LSTM", "GRU")
@@ -342,9 +342,9 @@ def recurrent_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.
         )
     seq, n_in, n_state = int(a["n_timesteps"]), int(a["n_in"]), int(a["n_out"])
     x = inputs[0].reshape(inputs[0].shape[0], seq, n_in)
-    scratch = Context()
-    hs = _SEQUENCES[node.kind](x, _cell(node, "", n_in, n_state), Caster(ctx, node.name), scratch)
-    _merge_dense_points(scratch, ctx, node.name)
+    cast, scratch = Caster(ctx, node.name), Context()
+    hs = _SEQUENCES[node.kind](x, _cell(node, "", n_in, n_state), cast, scratch)
+    _merge_dense_points(scratch, cast)
     y = hs if a.get("return_sequences", False) else hs[:, -1]
     return y.reshape(inputs[0].shape[0], *node.output_shape)
 
@@ -368,7 +368,7 @@ def bidirectional_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) ->
         cell = _cell(node, prefix, n_in, int(a[f"{prefix}n_states"]))
         hs = _SEQUENCES[kind](steps, cell, cast, scratch)
         parts.append(hs if prefix == "forward_" else hs[:, ::-1])
-    _merge_dense_points(scratch, ctx, node.name)
+    _merge_dense_points(scratch, cast)
     if a.get("return_sequences", False):
         y = np.concatenate(parts, axis=2)
     else:  # the last step of each direction: the backward one is at time 0
