@@ -41,8 +41,8 @@ from csim.progress import Progress
 from csim.results import Comparison, Divergence, LayerAgreement, VsFloat
 from emulation import metrics
 from emulation.config import read_config
-from emulation.data import load_labels
 from emulation.errors import ConfigError, DataError
+from emulation.io.data_files import load_labels
 
 __all__ = ["HLS_TOOLS", "Comparison", "Divergence", "LayerAgreement", "VsFloat", "compare"]
 

@@ -35,10 +35,10 @@ from csim.progress import Progress
 from csim.simulation import CSimulation, Manifest, _usable
 from emulation.config import read_config
 from emulation.errors import ToolError, UnsupportedLayerError
-from emulation.files import atomic_write_text
 from emulation.graph import convert
 from emulation.hls_model_graph import io_type_name
 from emulation.hls_nodes import backend_name
+from emulation.io.atomic_files import atomic_write_text
 
 __all__ = [
     "GXX_MISSING",

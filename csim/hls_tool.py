@@ -68,7 +68,7 @@ def find_tool(tool: str) -> str:
 
 
 def _write_rows(path: Path, rows: np.ndarray) -> None:
-    from emulation.files import atomic_write_text
+    from emulation.io.atomic_files import atomic_write_text
 
     buffer = io.StringIO()
     # %.17g: every float64 reads back bit for bit; one sample a line, space-separated

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 # Imported on first use: the model loader pulls in Keras, which takes seconds.
-_LAZY = {"EmulatedModel": "emulation.model", "load_model": "emulation.keras_io"}
+_LAZY = {"EmulatedModel": "emulation.model", "load_model": "emulation.io.keras_files"}
 
 
 def __getattr__(name: str) -> Any:

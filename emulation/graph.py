@@ -33,9 +33,9 @@ from typing import Any
 
 from emulation.config import project_settings, read_config
 from emulation.errors import ConfigError, UnsupportedLayerError
-from emulation.hls4ml_output import quiet_hls4ml
 from emulation.hls_model_graph import graph_from_hls_model, io_type_name
 from emulation.hls_nodes import backend_name, node_from_layer
+from emulation.io.hls4ml_output import quiet_hls4ml
 from emulation.layers.base import Graph, Node
 from emulation.layers.recurrent import refuse_keras_recurrent
 from emulation.unsupported import refuse_unsupported

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from emulation.check_findings import Finding
+from emulation.check.findings import Finding
 from emulation.errors import ConfigError, DataError
 from emulation.metrics import Target
 

@@ -30,8 +30,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from emulation.errors import DataError
-from emulation.files import atomic_write_bytes, atomic_write_text
 from emulation.fixed import FixedType, Overflow
+from emulation.io.atomic_files import atomic_write_bytes, atomic_write_text
 from reports import html
 from reports.html import Raw
 from reports.plots import OVERFLOW_COLOR, peaks
@@ -329,7 +329,7 @@ def write_check_report(
     """Write `FILES` into ``folder`` (created when missing); return their paths.
 
     Everything is rendered before the first write, and each file is replaced whole
-    (`emulation.files`), so a failure leaves the files that were there untouched.
+    (`emulation.io.atomic_files`), so a failure leaves the files that were there untouched.
 
     Raises
     ------

@@ -26,7 +26,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from emulation.files import atomic_write_text
+from emulation.io.atomic_files import atomic_write_text
 from emulation.tuning_record import TuningRecord
 from reports import html
 from reports.html import Raw

@@ -157,7 +157,7 @@ def weights_profile(
 
 
 def _check_samples(model: Any, X: Any) -> np.ndarray:
-    from emulation.data import load_data
+    from emulation.io.data_files import load_data
 
     shape = tuple(model.input_shape)
     if isinstance(model.input_shape, list):
@@ -262,8 +262,8 @@ def _resolve(model: Any, hls_config: Any) -> tuple[Any, Any]:
             )
         return model, hls_config
     if isinstance(hls_config, str | os.PathLike):
-        from emulation import keras_io
         from emulation.config import read_config
+        from emulation.io import keras_files as keras_io
 
         path = Path(hls_config)
         if model is None:

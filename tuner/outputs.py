@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from emulation.config import KerasModelRef, dump_config
-from emulation.files import FileSet, atomic_write_text
+from emulation.io.atomic_files import FileSet, atomic_write_text
 from emulation.tuning_record import TuningRecord
 
 __all__ = [

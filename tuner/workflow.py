@@ -74,9 +74,9 @@ def tune_project(
     the notes a user should see (a checkpoint of another job started afresh, what failed in
     ``--verify-csim``).
     """
-    from emulation.data import load_data, load_labels
-    from emulation.files import prepare_folder
-    from emulation.keras_io import load
+    from emulation.io.atomic_files import prepare_folder
+    from emulation.io.data_files import load_data, load_labels
+    from emulation.io.keras_files import load
 
     check_options(options)
     if options.target.metric == "accuracy" and project.labels is None:
@@ -132,7 +132,7 @@ def _open_checkpoint(stack, project, model, x, labels, options, log) -> None:
 def _verify_and_write(project, options, result, model, x, labels, log) -> tuple[int, dict]:
     """Verification and report first, then every output of the run replaced at once: an
     interrupt until the last rename leaves the previous set untouched. (code, paths)"""
-    from emulation.files import FileSet
+    from emulation.io.atomic_files import FileSet
     from tuner.outputs import new_run_id, stage_outputs
 
     result.model = str(project.model)

@@ -25,7 +25,7 @@ def _plain(config) -> str:
 
 
 def main() -> None:
-    from emulation.keras_io import load
+    from emulation.io.keras_files import load
     from tuner.cluster import connect
     from tuner.tune import TuneOptions, tune
 

@@ -64,7 +64,7 @@ def _configs(model: object) -> dict[str, dict]:
 
 def main() -> None:
     """Print the emulator's speed per model and path, then the large model's C simulation."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.layers import conv_compiled
     from emulation.model import EmulatedModel
 

@@ -101,7 +101,7 @@ def _peak_memory_child(name: str) -> None:
     (its benchmark inputs tiled, hls4ml's default config) and print one line of peaks."""
     import tracemalloc
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.model import DEFAULT_BATCH_SIZE, EmulatedModel
     from tests.benchmarks.bench_emulator_table import default_config, inputs
     from tests.benchmarks.realdata_cases import emulator_cases
@@ -206,7 +206,7 @@ def dense_paths() -> None:
 
 
 def main() -> None:
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     warnings.simplefilter("ignore")
     dense_paths()

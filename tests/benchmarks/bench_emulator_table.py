@@ -142,7 +142,7 @@ def default_config(model) -> dict:
     """hls4ml's ``config_from_keras_model(granularity='name')`` for the Vivado backend."""
     import hls4ml
 
-    from emulation.hls4ml_output import quiet_hls4ml
+    from emulation.io.hls4ml_output import quiet_hls4ml
 
     with quiet_hls4ml():
         return hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
@@ -184,7 +184,7 @@ def measure(case: Case, name: str, model, cfg: dict, tmp: Path) -> Cell:
     """Compile the C simulation once, then time it and the emulator on the same inputs."""
     import hls4ml
 
-    from emulation.hls4ml_output import quiet_hls4ml
+    from emulation.io.hls4ml_output import quiet_hls4ml
     from emulation.model import EmulatedModel
 
     em = EmulatedModel(model, cfg, io_type=case.io_type)
@@ -278,7 +278,7 @@ def selected(cases: list[Case], only: list[str] | None) -> list[Case]:
 
 def table(only: list[str] | None = None) -> list[Cell]:
     """Measure every (model, config), one C simulation compiled at a time; print as it goes."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     cells: list[Cell] = []
     print(HEADER, flush=True)

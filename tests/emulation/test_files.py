@@ -1,4 +1,4 @@
-"""Tests for emulation.files: atomic writes."""
+"""Tests for emulation.io.atomic_files: atomic writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emulation import files
-from emulation.files import atomic_save_npy, atomic_write_bytes, atomic_write_text
+from emulation.io import atomic_files as files
+from emulation.io.atomic_files import atomic_save_npy, atomic_write_bytes, atomic_write_text
 
 
 def _leftovers(folder: Path) -> list[str]:

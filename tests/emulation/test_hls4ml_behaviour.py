@@ -117,7 +117,7 @@ def test_digits_example_with_hls4mls_default_config_is_near_chance() -> None:
     """hls4ml's default config gives the digits example (float accuracy 98 %) about 9 %
     accuracy in C simulation: the 'auto' logits are too wide for the stable softmax, so every
     output row is the same."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     model = load_model(EXAMPLE / "digits_mlp.keras")
     x, y = np.load(EXAMPLE / "digits_x.npy"), np.load(EXAMPLE / "digits_y.npy")

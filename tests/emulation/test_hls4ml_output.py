@@ -1,4 +1,4 @@
-"""emulation.hls4ml_output: hls4ml's printed notes are dropped, warnings and real messages kept."""
+"""emulation.io.hls4ml_output: hls4ml's printed notes dropped, warnings and real messages kept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from emulation.graph import build_graph
-from emulation.hls4ml_output import quiet_hls4ml
+from emulation.io.hls4ml_output import quiet_hls4ml
 from tests.support.models import mlp
 
 DA4ML_NOTE = "Function da_call requires da4ml<0.6,>=0.5.2, but package da4ml is missing"

@@ -345,7 +345,7 @@ def test_real_conv_models_match_csim_in_io_stream(realdata, model_key: str, back
     """The community CNNs in io_stream, under hls4ml's own name-granularity config narrowed."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from tests.support.conv_reference import REAL_CONV_MODELS
     from tests.support.hls import narrow_config
 

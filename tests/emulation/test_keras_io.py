@@ -1,4 +1,4 @@
-"""Tests for emulation.keras_io: every model file form hls4ml users keep (files written
+"""Tests for emulation.io.keras_files: every model file form hls4ml users keep (files written
 here, `tests.support.keras_files`); project files, errors and the real models in
 ``test_keras_io_{project,errors,real}.py``."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emulation.errors import ModelLoadError
-from emulation.keras_io import find_weights, fix_legacy_config, load_model
+from emulation.io.keras_files import find_weights, fix_legacy_config, load_model
 from tests.support.keras_files import (
     B1,
     B2,

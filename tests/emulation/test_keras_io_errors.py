@@ -1,4 +1,4 @@
-"""emulation.keras_io: every file it cannot load is one clear ModelLoadError."""
+"""emulation.io.keras_files: every file it cannot load is one clear ModelLoadError."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulation.errors import ModelLoadError
-from emulation.keras_io import load, load_model
+from emulation.io.keras_files import load, load_model
 
 h5py = pytest.importorskip("h5py")
 keras = pytest.importorskip("keras")

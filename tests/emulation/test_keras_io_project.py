@@ -1,4 +1,4 @@
-"""emulation.keras_io: hls4ml project files (KerasJson/KerasH5/KerasModel, paths relative
+"""emulation.io.keras_files: hls4ml project files (KerasJson/KerasH5/KerasModel, paths relative
 to the YAML or the folder run in) and what is refused in them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulation.errors import ModelLoadError
-from emulation.keras_io import Project, load, load_project
+from emulation.io.keras_files import Project, load, load_project
 from tests.support.keras_files import X, assert_close, predict, reference
 
 h5py = pytest.importorskip("h5py")

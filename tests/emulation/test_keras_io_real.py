@@ -1,4 +1,4 @@
-"""emulation.keras_io on the real models: each loads and matches the float outputs shipped
+"""emulation.io.keras_files on the real models: each loads and matches the float outputs shipped
 beside it."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from emulation.config import unknown_keys
-from emulation.data import load_data
 from emulation.errors import ModelLoadError
-from emulation.keras_io import load, load_model, load_project
+from emulation.io.data_files import load_data
+from emulation.io.keras_files import load, load_model, load_project
 from tests.support.keras_files import assert_close, predict
 
 h5py = pytest.importorskip("h5py")

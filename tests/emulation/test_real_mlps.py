@@ -68,7 +68,7 @@ def test_real_mlp_is_bit_exact(realdata: Path, key: str, narrow: bool) -> None:
     """A community MLP: predict and every traced layer equal the C simulation."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.model import EmulatedModel
 
     model = load_model(realdata / MODELS[key])

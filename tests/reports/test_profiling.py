@@ -241,7 +241,7 @@ def test_reports_never_run_a_model():
     import reports
 
     running = ("keras", "tensorflow", "hls4ml", "emulation.model", "emulation.graph")
-    running += ("emulation.keras_io", "emulation.data", "emulation.config", "tuner")
+    running += ("emulation.io.keras_files", "emulation.io.data_files", "emulation.config", "tuner")
     found = []
     for path in sorted(Path(reports.__file__).parent.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -1,4 +1,4 @@
-"""Keras model files written here for the `emulation.keras_io` tests: one 4-3-2 MLP (ReLU,
+"""Keras model files written here for the `emulation.io.keras_files` tests: one 4-3-2 MLP (ReLU,
 softmax) of seeded float32 weights, as Keras 1 and Keras 2 legacy files (JSON + HDF5 weights,
 full-model .h5, written with h5py) and as Keras 3 saves (.keras, .h5, JSON + .weights.h5)."""
 

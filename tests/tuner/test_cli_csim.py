@@ -39,7 +39,7 @@ def _one_line_error(capsys, code: int, expected: int = 2) -> str:
 # ------------------------------------------------------------------------------ emulate
 def test_emulate_writes_the_emulated_outputs(files, tmp_path, capsys):
     """emulate -o Y.npy saves exactly EmulatedModel.predict."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from emulation.model import EmulatedModel
 
     out = tmp_path / "out" / "y.npy"
@@ -290,7 +290,7 @@ def test_csim_on_the_builtin_example_agrees(tmp_path, monkeypatch, capsys, csim_
     """The digits example under hls4ml's name-granularity config: exit 0, all identical."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
     from tuner import example
 
     monkeypatch.setenv("APTUNE_CACHE_DIR", str(csim_cache))

@@ -58,7 +58,7 @@ def test_example_writes_a_config_hls4ml_converts(example_run):
     """recommended.yml exists and hls4ml converts the example model with it, keeping its types."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     _, out = example_run
     config = yaml.safe_load((out / "recommended.yml").read_text())

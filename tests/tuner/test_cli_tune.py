@@ -25,7 +25,7 @@ def test_tune_writes_a_config_hls4ml_reads(files, capsys):
     """A successful run exits 0 and writes the config and tuning.json; hls4ml reads the YAML."""
     import hls4ml
 
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     model_path, x, y, folder = files
     out = folder / "run" / "cfg.yml"

@@ -34,7 +34,7 @@ def _plain(config) -> dict:
 @pytest.fixture(scope="module")
 def example():
     """(model, model path, x, labels, data path, labels path) of the built-in digits MLP."""
-    from emulation.keras_io import load_model
+    from emulation.io.keras_files import load_model
 
     root = resources.files("tuner") / "example"
     paths = [Path(str(root / n)) for n in ("digits_mlp.keras", "digits_x.npy", "digits_y.npy")]

@@ -104,9 +104,9 @@ def format_result(result: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load, check, (write the report,) print; the exit code follows the worst finding."""
-    from emulation import keras_io
     from emulation.check import check
     from emulation.errors import DataError
+    from emulation.io import keras_files as keras_io
     from tuner.commands.emulate import backend_of, io_type_of, load_inputs
 
     if args.report is not None:  # before seconds of loading and converting

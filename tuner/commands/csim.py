@@ -96,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _save_png(fig: Any, path: Path) -> Path:
-    from emulation.files import atomic_write_bytes
+    from emulation.io.atomic_files import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         from csim.hls_tool import find_tool
 
         find_tool(args.hls_tool)
-    from emulation.files import prepare_folder
+    from emulation.io.atomic_files import prepare_folder
 
     prepare_folder(args.output_dir)  # before the C++ is built, not after
     configs = args.config or [None]
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 def _compare_into(args: argparse.Namespace, model: Any, config: dict, X: Any, out_dir: Path):
     """Compare one config and write its three files into ``out_dir``: (result, data, files)."""
     from csim.compare import compare
-    from emulation.files import atomic_write_text
+    from emulation.io.atomic_files import atomic_write_text
     from reports.comparison import comparison_markdown, plot_comparison
 
     result = compare(

@@ -91,9 +91,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_model_and_config(model_path: str, config_path: str | None) -> tuple[Any, dict[str, Any]]:
     """The Keras model and the hls4ml config: ``--config`` if given, else the project's own."""
-    from emulation import keras_io
     from emulation.config import read_config
     from emulation.errors import ConfigError
+    from emulation.io import keras_files as keras_io
 
     model, project_config = keras_io.load(model_path)
     if config_path:
@@ -108,8 +108,8 @@ def load_model_and_config(model_path: str, config_path: str | None) -> tuple[Any
 
 def load_inputs(model: Any, spec: str) -> Any:
     """The input samples, reshaped to the model's (single) input."""
-    from emulation.data import load_data
     from emulation.errors import DataError
+    from emulation.io.data_files import load_data
 
     if isinstance(model.input_shape, list):
         raise DataError(
@@ -154,13 +154,13 @@ def run(args: argparse.Namespace) -> int:
     """Load, emulate, write; print what was written and any overflowing cast points."""
     import numpy as np
 
-    from emulation.files import atomic_save_npy
+    from emulation.io.atomic_files import atomic_save_npy
     from emulation.model import EmulatedModel
 
     backend, io_type = backend_of(args), io_type_of(args)
     model, config = load_model_and_config(args.model, args.config)
     X = load_inputs(model, args.data)
-    from emulation.files import prepare_folder
+    from emulation.io.atomic_files import prepare_folder
 
     prepare_folder(args.output.parent)
     if args.trace is not None:

@@ -72,7 +72,7 @@ def _save(fig: Any, path: Path, fmt: str) -> Path:
     """Render ``fig`` and write it atomically (a reader never sees half a file)."""
     import matplotlib
 
-    from emulation.files import atomic_write_bytes
+    from emulation.io.atomic_files import atomic_write_bytes
 
     buffer = io.BytesIO()
     # Real text in SVG (searchable, editable) instead of glyph outlines.
@@ -101,10 +101,10 @@ def _overflow_lines(profile: Any) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Load, profile, draw, write; print the paths and the overflowing variables."""
-    from emulation import keras_io
     from emulation.config import read_config
-    from emulation.data import load_data
     from emulation.errors import DataError
+    from emulation.io import keras_files as keras_io
+    from emulation.io.data_files import load_data
     from reports.profiling import plot_profile
     from tuner.numerical_profile import activations_profile, weights_profile
 
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             )
         X = load_data(args.data, expected_shape=model.input_shape)
         profiles.append(activations_profile(model, X, config, **target))
-    from emulation.files import prepare_folder
+    from emulation.io.atomic_files import prepare_folder
 
     prepare_folder(args.output)
     written = []

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from reports.tuning import write_report
 
     tuning = read_tuning(args.tuning)
-    from emulation.files import prepare_folder
+    from emulation.io.atomic_files import prepare_folder
 
     folder = args.output if args.output is not None else args.tuning.parent / "report"
     prepare_folder(folder, "report")

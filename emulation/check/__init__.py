@@ -15,11 +15,11 @@ listed in the design notes:
 - weights whose type wraps the largest weight, or rounds most non-zero weights to zero;
 - with data: overflows per cast point, top-class agreement with float Keras (a warning below
   99 %, an error below 90 %), and every softmax-resolution fix tried on the emulator first
-  (`emulation.check_fixes`): without data that fix says it is unverified.
+  (`emulation.check.fixes`): without data that fix says it is unverified.
 
-The data-free rules live in `emulation.check_rules`, the data findings in
-`emulation.check_data`, the verified fixes in `emulation.check_fixes`, the plain result types
-in `emulation.check_findings`.
+The data-free rules live in `emulation.check.rules`, the data findings in
+`emulation.check.data`, the verified fixes in `emulation.check.fixes`, the plain result types
+in `emulation.check.findings`.
 
 >>> result = check(keras_model, hls_config)                         # doctest: +SKIP
 >>> [f.message for f in result.findings if f.severity == "error"]   # doctest: +SKIP
@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from emulation.check_data import AGREEMENT, data_findings
-from emulation.check_findings import SEVERITIES, CheckResult, Finding, LayerRow
-from emulation.check_fixes import mark_unverified, verify_softmax_fixes
-from emulation.check_rules import config_findings, graph_findings, type_source
+from emulation.check.data import AGREEMENT, data_findings
+from emulation.check.findings import SEVERITIES, CheckResult, Finding, LayerRow
+from emulation.check.fixes import mark_unverified, verify_softmax_fixes
+from emulation.check.rules import config_findings, graph_findings, type_source
 from emulation.config import read_config
 from emulation.graph import build_graph
 from emulation.layers.base import Node

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from emulation.errors import ConfigError, DataError
-from emulation.fixed_kernels import as_float64, quantize_float
-from emulation.fixed_kernels_int import quantize_wide, raw_wide, requantize
-from emulation.fixed_modes import Overflow, Rounding
+from emulation.fixed.kernels import as_float64, quantize_float
+from emulation.fixed.kernels_int import quantize_wide, raw_wide, requantize
+from emulation.fixed.modes import Overflow, Rounding
 
 __all__ = ["FLOAT_EXACT_WIDTH", "INT64_BITS", "FixedType"]
 

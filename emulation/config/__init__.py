@@ -13,8 +13,8 @@ A layer's keys are matched to hls4ml attributes by their snake_case spelling (``
 the key path; unknown keys are kept, as hls4ml keeps them, and listed by :func:`unknown_keys`.
 :func:`write_config` writes what :func:`read_config` and hls4ml read back. Which key sets which
 type at which level, the keys hls4ml ignores, and hls4ml's default config are
-:mod:`emulation.config_keys`, the value checks :mod:`emulation.config_checks` and the YAML
-:mod:`emulation.config_yaml`, all re-exported here: ask ``emulation.config`` for the schema.
+:mod:`emulation.config.keys`, the value checks :mod:`emulation.config.checks` and the YAML
+:mod:`emulation.config.yaml_files`, all re-exported here: ask ``emulation.config`` for the schema.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from emulation.config_checks import (
+from emulation.config.checks import (
     SECTIONS,
     STRATEGIES,
     parse_precision,
     snake_case,
     validate,
 )
-from emulation.config_keys import (
+from emulation.config.keys import (
     IGNORED_PRECISION_KEYS,
     LAYER_LEVEL_TYPES,
     TABLE_SIZE_KEYS,
@@ -48,10 +48,10 @@ from emulation.config_keys import (
     set_type,
     without_ignored_keys,
 )
-from emulation.config_yaml import KerasModelRef, dump_yaml, read_yaml
+from emulation.config.yaml_files import KerasModelRef, dump_yaml, read_yaml
 from emulation.errors import ConfigError
-from emulation.files import atomic_write_text
 from emulation.fixed import FixedType
+from emulation.io.atomic_files import atomic_write_text
 
 __all__ = [
     "IGNORED_PRECISION_KEYS",

@@ -161,7 +161,7 @@ def default_config(
 
     import hls4ml
 
-    from emulation.hls4ml_output import quiet_hls4ml
+    from emulation.io.hls4ml_output import quiet_hls4ml
 
     options = {} if default_precision is None else {"default_precision": default_precision}
     with warnings.catch_warnings(), quiet_hls4ml():

@@ -1,8 +1,8 @@
-"""The float64 kernels behind `emulation.fixed_type.FixedType`: rounding and the overflow modes
+"""The float64 kernels behind `emulation.fixed.types.FixedType`: rounding and the overflow modes
 on exact float64 mantissas, used for every W <= 53 and for rounding at every width.
 
-See `emulation.fixed_type` for why each path is exact and what the headers do; the integer
-kernels (int64/uint64, Python ints) are `emulation.fixed_kernels_int`.
+See `emulation.fixed.types` for why each path is exact and what the headers do; the integer
+kernels (int64/uint64, Python ints) are `emulation.fixed.kernels_int`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emulation.errors import DataError
-from emulation.fixed_modes import Overflow, Rounding
+from emulation.fixed.modes import Overflow, Rounding
 
 if TYPE_CHECKING:
-    from emulation.fixed_type import FixedType
+    from emulation.fixed.types import FixedType
 
 __all__ = [
     "as_float64",

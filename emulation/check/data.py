@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from emulation import metrics
-from emulation.check_findings import Finding
-from emulation.check_rules import fix_precision
+from emulation.check.findings import Finding
+from emulation.check.rules import fix_precision
 from emulation.config import LAYER_LEVEL_TYPES, TABLE_SIZE_KEYS
 from emulation.fixed import Overflow, fitting
 from emulation.layers.base import Graph

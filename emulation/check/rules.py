@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from emulation.check_findings import Finding
+from emulation.check.findings import Finding
 from emulation.config import (
     IGNORED_PRECISION_KEYS,
     configured_type,

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from emulation import metrics
-from emulation.check_findings import Finding
-from emulation.check_rules import fix_key, fix_precision, graph_findings, narrow_softmax_input
+from emulation.check.findings import Finding
+from emulation.check.rules import fix_key, fix_precision, graph_findings, narrow_softmax_input
 from emulation.fixed import FixedType, Overflow, integer_bits
 from emulation.layers.base import Graph
 

@@ -5,7 +5,7 @@ a product, of a sum, and of a sum of n terms, each holding every result exactly.
 from __future__ import annotations
 
 from emulation.errors import ConfigError
-from emulation.fixed_type import FixedType
+from emulation.fixed.types import FixedType
 
 __all__ = ["accumulate_type", "product_type", "sum_type"]
 

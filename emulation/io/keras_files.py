@@ -9,7 +9,7 @@ Supported inputs:
 - hls4ml project YAML files (``KerasModel``, ``!keras_model`` tag, ``KerasJson`` + ``KerasH5``
   or ``KerasH5`` alone), paths relative to the YAML file.
 
-Legacy files are repaired and built by `emulation.keras_legacy`. Every failure is a
+Legacy files are repaired and built by `emulation.io.keras_legacy`. Every failure is a
 :class:`ModelLoadError` naming the file and the fix.
 """
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulation.config import read_config, read_yaml
 from emulation.errors import ConfigError, ModelLoadError
-from emulation.keras_legacy import (
+from emulation.io.keras_legacy import (
     build_legacy,
     first_line,
     fix_legacy_config,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emulation.fixed_type import FixedType
+from emulation.fixed.types import FixedType
 
 __all__ = ["fitting", "integer_bits"]
 

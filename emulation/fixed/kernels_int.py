@@ -1,7 +1,7 @@
-"""The integer kernels behind `emulation.fixed_type.FixedType`: exact mantissas in int64/uint64
+"""The integer kernels behind `emulation.fixed.types.FixedType`: exact mantissas in int64/uint64
 up to 64 bits and in Python ints beyond, for W > 53 and for fixed-to-fixed casts.
 
-Rounding is exact in float64 at every width (`emulation.fixed_kernels`); only the overflow modes
+Rounding is exact in float64 at every width (`emulation.fixed.kernels`); only the overflow modes
 of wide types and the casts of integer mantissas need integer arithmetic.
 """
 
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emulation.fixed_kernels import integer_double_quirk, out_of_range, scaled_rounded
-from emulation.fixed_modes import Overflow, Rounding
+from emulation.fixed.kernels import integer_double_quirk, out_of_range, scaled_rounded
+from emulation.fixed.modes import Overflow, Rounding
 
 if TYPE_CHECKING:
-    from emulation.fixed_type import FixedType
+    from emulation.fixed.types import FixedType
 
 __all__ = [
     "cast_py",
