@@ -56,6 +56,10 @@ def _merge(name: str, shapes, make: Callable[[Any, str], Any], **kw) -> None:
 
 
 # ---------------------------------------------------------------------------- emulated
+_layer("lstm", (5, 3), lambda L, n: L.LSTM(4, name=n))
+_layer("gru", (5, 3), lambda L, n: L.GRU(4, name=n))
+# hls4ml 1.3 has no io_stream bidirectional_stack
+_layer("bidirectional", (5, 3), lambda L, n: L.Bidirectional(L.LSTM(4), name=n), stream=False)
 _layer("dense", (6,), lambda L, n: L.Dense(4, name=n))
 _layer("dense_relu", (6,), lambda L, n: L.Dense(4, activation="relu", name=n))
 _layer(
@@ -155,14 +159,7 @@ _layer(
     refused="SeparableConv2D",
 )
 _layer("dilated1d", (12, 2), lambda L, n: L.Conv1D(3, 3, dilation_rate=2, name=n), refused="Conv1D")
-for _cls in ("LSTM", "GRU", "SimpleRNN"):
-    _layer(_cls.lower(), (5, 3), lambda L, n, c=_cls: getattr(L, c)(4, name=n), refused=_cls)
-_layer(
-    "bidirectional",
-    (5, 3),
-    lambda L, n: L.Bidirectional(L.LSTM(4), name=n),
-    refused="Bidirectional",
-)
+_layer("simple_rnn", (5, 3), lambda L, n: L.SimpleRNN(4, name=n), refused="SimpleRNN")
 _layer(
     "conv1d_transpose",
     (6, 2),
