@@ -243,6 +243,15 @@ def refuse_keras_recurrent(model: Any) -> None:
                 "implement (nnet::gru always applies the reset gate after the recurrent product)"
                 "; use reset_after=True (Keras 3's default)"
             )
+        if inner_cls in _SEQUENCES:
+            for role in ("activation", "recurrent_activation"):
+                act = getattr(getattr(inner, role, None), "__name__", "")
+                if act and act not in RECURRENT_ACTIVATIONS:
+                    raise UnsupportedLayerError(
+                        f"{where} uses {role}={act!r}: hls4ml 1.3's nnet_recr_activations.h "
+                        f"defines only {', '.join(RECURRENT_ACTIVATIONS)}, so its C++ does not "
+                        "compile; use one of those"
+                    )
         if inner is layer and inner_cls in _SEQUENCES and getattr(layer, "go_backwards", False):
             raise UnsupportedLayerError(
                 f"{where} sets go_backwards=True, which hls4ml 1.3 ignores (its converter runs "
