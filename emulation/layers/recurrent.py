@@ -304,7 +304,9 @@ def _cell(node: Node, prefix: str, n_in: int, n_state: int) -> RecurrentCell:
     if a.get("_weights_transposed", False):  # Resource strategy: hls4ml stores (n_out, n_in)
         w, wr = w.T, wr.T
     strategy = str(a.get("strategy", "latency")).lower()
-    rf = int(a.get(f"{prefix}reuse_factor", a.get("reuse_factor", 1)))
+    # the input kernel's config takes the layer's reuse_factor (a Bidirectional's too: its
+    # template ignores forward_/backward_reuse_factor there), the recurrent one its own
+    rf = int(a.get("reuse_factor", 1))
     rrf = int(a.get(f"{prefix}recurrent_reuse_factor", a.get("recurrent_reuse_factor", 1)))
     return RecurrentCell(
         weight=w.reshape(n_in, -1),
