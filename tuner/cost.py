@@ -3,7 +3,8 @@
 All figures are per inference for hls4ml's Vivado backend with ``io_parallel``:
 
 - **BOPs**: for every multiplication by a non-zero constant weight, the weight type's width
-  times the input type's width (zero weights are pruned by HLS and cost nothing).
+  times the input type's width (zero weights are pruned by HLS and cost nothing); a recurrent
+  layer multiplies its input and its state by its two kernels at every time step.
 - **EBOPs** (HGQ's effective BOPs): the same, but with the bits a constant weight really spans
   (its highest to its lowest non-zero bit); HGQ reports EBOPs ~ LUT + 55 x DSP after place and
   route, so aptune's figures sit beside its published ones.
@@ -32,7 +33,7 @@ import numpy as np
 from emulation.fixed import FixedType
 from emulation.layers.base import Node
 
-__all__ = ["OBJECTIVES", "Cost", "LayerCost", "network_cost", "spanned_bits"]
+__all__ = ["OBJECTIVES", "RECURRENT_KINDS", "Cost", "LayerCost", "network_cost", "spanned_bits"]
 
 # What the tuner can minimise (the first is the default).
 OBJECTIVES = ("luteq", "bops", "ebops", "dsp", "lut")
@@ -66,6 +67,10 @@ MULTIPLYING_KINDS = frozenset(
         "SeparableConv2D",
     }
 )
+
+
+# hls4ml layer classes with an input and a recurrent kernel applied at every time step
+RECURRENT_KINDS = frozenset({"LSTM", "GRU", "Bidirectional"})
 
 
 @dataclass(frozen=True)
@@ -131,29 +136,76 @@ def _multiplier_dsp_lut(a_bits: int, b_bits: int) -> tuple[float, float]:
     return 0.0, LUT_PER_BIT_PRODUCT * a * b
 
 
-def _layer_cost(node: Node, input_type: FixedType) -> LayerCost:
-    w = np.asarray(node.weights["weight"])
-    w_t = node.types["weight_t"]
-    positions = int(np.prod(node.output_shape[:-1])) if len(node.output_shape) > 1 else 1
+def _kernel_cost(
+    name: str,
+    w: np.ndarray,
+    w_t: FixedType,
+    x_bits: int,
+    positions: int,
+    reuse: int,
+    accum: FixedType | None,
+) -> LayerCost:
+    """Cost of one constant matrix applied ``positions`` times per inference to ``x_bits``-bit
+    inputs, its multipliers built once and shared over ``reuse``."""
+    w = np.asarray(w)
     nonzero = w != 0
     n_mult_const = int(np.count_nonzero(nonzero))  # multipliers per output position
     mults = n_mult_const * positions
-    x_bits = input_type.width
     bops = float(mults * w_t.width * x_bits)
     ebops = float(np.sum(spanned_bits(w[nonzero], w_t)) * x_bits * positions)
-    reuse = max(int(node.attrs.get("reuse_factor", 1) or 1), 1)
     dsp_each, lut_each = _multiplier_dsp_lut(w_t.width, x_bits)
     # hls4ml io_parallel instantiates one multiplier per non-zero weight, shared over reuse
-    instances = n_mult_const / reuse
-    accum = node.types.get("accum_t")
+    instances = n_mult_const / max(reuse, 1)
     acc_lut = LUT_PER_ACCUM_BIT * (accum.width if accum else w_t.width + x_bits) * instances
     return LayerCost(
-        layer=node.name,
+        layer=name,
         multiplications=mults,
         bops=bops,
         ebops=ebops,
         dsp=dsp_each * instances,
         lut=lut_each * instances + acc_lut,
+    )
+
+
+def _layer_cost(node: Node, input_type: FixedType) -> LayerCost:
+    positions = int(np.prod(node.output_shape[:-1])) if len(node.output_shape) > 1 else 1
+    reuse = max(int(node.attrs.get("reuse_factor", 1) or 1), 1)
+    return _kernel_cost(
+        node.name,
+        node.weights["weight"],
+        node.types["weight_t"],
+        input_type.width,
+        positions,
+        reuse,
+        node.types.get("accum_t"),
+    )
+
+
+def _recurrent_cost(node: Node) -> LayerCost:
+    """An LSTM / GRU / Bidirectional: per time step (``lstm_stack`` loops over the steps on
+    one set of multipliers), the input kernel on the input and the recurrent kernel on the
+    state (result_t), for each direction; the few gate products are left out."""
+    prefixes = ("forward_", "backward_") if node.kind == "Bidirectional" else ("",)
+    steps = int(node.attrs.get("n_timesteps", 1))
+    accum = node.types.get("accum_t")
+    parts = []
+    for p in prefixes:
+        for key, x_t, rf in (
+            (f"{p}weight", node.input_types[0], f"{p}reuse_factor"),
+            (f"{p}recurrent_weight", node.types["result_t"], f"{p}recurrent_reuse_factor"),
+        ):
+            reuse = int(node.attrs.get(rf, node.attrs.get("reuse_factor", 1)) or 1)
+            w_t = node.types[f"{key}_t"]
+            parts.append(
+                _kernel_cost(node.name, node.weights[key], w_t, x_t.width, steps, reuse, accum)
+            )
+    return LayerCost(
+        layer=node.name,
+        multiplications=sum(c.multiplications for c in parts),
+        bops=sum(c.bops for c in parts),
+        ebops=sum(c.ebops for c in parts),
+        dsp=sum(c.dsp for c in parts),
+        lut=sum(c.lut for c in parts),
     )
 
 
@@ -177,8 +229,14 @@ def network_cost(nodes: Sequence[Node]) -> Cost:
     """Cost of the emulated network given its nodes in execution order."""
     layers = [
         _layer_cost(node, node.input_types[0])
+        if node.kind in MULTIPLYING_KINDS
+        else _recurrent_cost(node)
         for node in nodes
-        if node.kind in MULTIPLYING_KINDS and "weight" in node.weights and node.input_types
+        if node.input_types
+        and (
+            (node.kind in MULTIPLYING_KINDS and "weight" in node.weights)
+            or node.kind in RECURRENT_KINDS
+        )
     ]
     bits = sum(table_bits(n) for n in nodes)
     return Cost(

@@ -34,7 +34,7 @@ from emulation.layers.base import Graph, Node, QuantPoint
 from emulation.metrics import Target, evaluate
 from emulation.model import EmulatedModel, cast_type, warm_up
 from tuner import checkpoint, cluster
-from tuner.cost import MULTIPLYING_KINDS, Cost, network_cost
+from tuner.cost import MULTIPLYING_KINDS, RECURRENT_KINDS, Cost, network_cost
 from tuner.cures import Refusal
 from tuner.metrics import ConfidentTarget
 from tuner.search import Evaluation
@@ -172,7 +172,7 @@ class Evaluator:
     ):
         self.model = model
         self.base_graph = base_graph
-        self._weights: dict[tuple[str, FixedType], np.ndarray] = {}
+        self._weights: dict[tuple, np.ndarray] = {}  # (layer, [variable,] type) -> values
         self.base_config = base_config
         self.ref = ref
         self.target = target
@@ -227,26 +227,25 @@ class Evaluator:
                     k: (size if k.endswith("table_size") else v) for k, v in node.attrs.items()
                 }
                 node = replace(node, attrs=attrs)
-            if node.kind not in MULTIPLYING_KINDS or "weight" not in node.raw_weights:
+            ks = [k for k in node.raw_weights if k.endswith("weight") and f"{k}_t" in new_types]
+            if node.kind not in MULTIPLYING_KINDS | RECURRENT_KINDS or not ks:
                 nodes.append(replace(node, types=new_types))
                 continue
-            w_t = new_types["weight_t"]
-            key = (node.name, w_t)
-            if key not in self._weights:
-                digits = max(0, w_t.fractional)
-                self._weights[key] = w_t.quantize(
-                    decimal_text_values(node.raw_weights["weight"], digits)
-                )
+            weights = {
+                **node.weights,
+                **{k: self._written(node, k, new_types[f"{k}_t"]) for k in ks},
+            }
             x_t = types.get(Point(node.inputs[0], "result_t"), node.input_types[0])
-            nodes.append(
-                replace(
-                    node,
-                    types=new_types,
-                    weights={**node.weights, "weight": self._weights[key]},
-                    input_types=(x_t, *node.input_types[1:]),
-                )
-            )
+            inputs = (x_t, *node.input_types[1:])
+            nodes.append(replace(node, types=new_types, weights=weights, input_types=inputs))
         return nodes
+
+    def _written(self, node: Node, key: str, w_t: FixedType) -> np.ndarray:
+        """A kernel (``weight``, ``recurrent_weight``, ...) as hls4ml writes it in ``w_t``."""
+        if (node.name, key, w_t) not in self._weights:
+            text = decimal_text_values(node.raw_weights[key], max(0, w_t.fractional))
+            self._weights[node.name, key, w_t] = w_t.quantize(text)
+        return self._weights[node.name, key, w_t]
 
     def _key(self, graph: Graph | None) -> tuple[float, float]:
         if graph is None:

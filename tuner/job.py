@@ -20,7 +20,7 @@ from emulation.graph import build_graph
 from emulation.layers.base import Graph, Node
 from emulation.metrics import accuracy
 from emulation.model import EmulatedModel
-from tuner.cost import network_cost
+from tuner.cost import RECURRENT_KINDS, network_cost
 from tuner.cures import Cures, Refusal, cure_until_clean, resolving_table
 from tuner.evaluate import Evaluator, Reference
 from tuner.feasibility import check_provable
@@ -36,8 +36,6 @@ from tuner.space import Candidate, Point
 
 __all__ = ["TABLE_MAX", "TuningJob", "float_outputs", "table_range"]
 
-# Layers whose one table_t serves the sigmoid and tanh tables of their gates.
-RECURRENT_KINDS = frozenset({"LSTM", "GRU", "Bidirectional"})
 # Largest value of each tabulated activation on its table's input range.
 TABLE_MAX = {"sigmoid": 1.0 / (1.0 + math.exp(-8.0)), "tanh": math.tanh(4.0)}
 

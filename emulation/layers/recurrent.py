@@ -243,6 +243,15 @@ def refuse_keras_recurrent(model: Any) -> None:
                 "implement (nnet::gru always applies the reset gate after the recurrent product)"
                 "; use reset_after=True (Keras 3's default)"
             )
+        if inner_cls in _SEQUENCES:
+            for role in ("activation", "recurrent_activation"):
+                act = getattr(getattr(inner, role, None), "__name__", "")
+                if act and act not in RECURRENT_ACTIVATIONS:
+                    raise UnsupportedLayerError(
+                        f"{where} uses {role}={act!r}: hls4ml 1.3's nnet_recr_activations.h "
+                        f"defines only {', '.join(RECURRENT_ACTIVATIONS)}, so its C++ does not "
+                        "compile; use one of those"
+                    )
         if inner is layer and inner_cls in _SEQUENCES and getattr(layer, "go_backwards", False):
             raise UnsupportedLayerError(
                 f"{where} sets go_backwards=True, which hls4ml 1.3 ignores (its converter runs "
@@ -295,7 +304,9 @@ def _cell(node: Node, prefix: str, n_in: int, n_state: int) -> RecurrentCell:
     if a.get("_weights_transposed", False):  # Resource strategy: hls4ml stores (n_out, n_in)
         w, wr = w.T, wr.T
     strategy = str(a.get("strategy", "latency")).lower()
-    rf = int(a.get(f"{prefix}reuse_factor", a.get("reuse_factor", 1)))
+    # the input kernel's config takes the layer's reuse_factor (a Bidirectional's too: its
+    # template ignores forward_/backward_reuse_factor there), the recurrent one its own
+    rf = int(a.get("reuse_factor", 1))
     rrf = int(a.get(f"{prefix}recurrent_reuse_factor", a.get("recurrent_reuse_factor", 1)))
     return RecurrentCell(
         weight=w.reshape(n_in, -1),

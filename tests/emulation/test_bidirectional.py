@@ -36,7 +36,8 @@ def default_config(model: object) -> dict:
 
 def narrow_config(model: object) -> dict:
     """Input, accum_t and result_t of three types (a saturating, rounding accumulator), narrow
-    weights per direction, a small table."""
+    weights per direction, a small table; bi_last under Resource with ReuseFactor 2 (its input
+    kernel adds in the strided order)."""
     cfg = default_config(model)
     cfg["LayerName"]["x_in"]["Precision"] = {"result": "ap_fixed<10,3,AP_RND>"}
     for name in ("bi_seq", "bi_last"):
@@ -45,6 +46,7 @@ def narrow_config(model: object) -> dict:
         precision.update(forward_weight="ap_fixed<7,2,AP_RND>", backward_weight="ap_fixed<6,1>")
         precision.update(backward_recurrent_weight="ap_fixed<7,2,AP_RND>")
     cfg["LayerName"]["bi_seq"].update(table_t="ap_fixed<10,2,AP_RND,AP_SAT>", TableSize=256)
+    cfg["LayerName"]["bi_last"].update(Strategy="Resource", ReuseFactor=2)
     return cfg
 
 
@@ -76,6 +78,9 @@ def test_bidirectional_lstm_matches_csim(model: object, backend: str, config: st
     y = np.reshape(y, np.shape(y_hls))
     assert np.array_equal(y, y_hls), mismatch_report(y, y_hls, inputs=X)
     assert em.graph.node("bi_seq").kind == "Bidirectional"
+    if config == "narrow":
+        last = em.graph.node("bi_last").attrs
+        assert last["strategy"] == "resource" and int(last["reuse_factor"]) == 2, last
     assert np.unique(th["bi_seq"]).size > 100
 
 

@@ -134,8 +134,9 @@ def test_lstm_of_mixed_types_is_refused_with_hls4ml_reason() -> None:
     ("options", "reason"),
     [
         ({"recurrent_activation": "hard_sigmoid"}, r"'hard_sigmoid'.*sigmoid, tanh, relu"),
+        ({"activation": "linear"}, r"activation='linear'.*sigmoid, tanh, relu"),
     ],
-    ids=["hard_sigmoid"],
+    ids=["hard_sigmoid", "linear"],
 )
 def test_gru_hls4ml_cannot_run_is_refused(options: dict, reason: str) -> None:
     """What hls4ml 1.3 converts but cannot compile (hard_sigmoid: nnet_recr_activations.h has
@@ -164,3 +165,19 @@ def test_simple_rnn_gets_no_code_from_hls4ml() -> None:
             model, hls_config=default_config(model), backend=backend
         )
         assert hls_model.graph["rnn"].get_attr("function_cpp") is None
+
+
+def test_lstm_from_an_hls_model_equals_the_converted_one() -> None:
+    """`EmulatedModel.from_hls_model` reads an LSTM's types and weights as a fresh conversion
+    does (Resource strategy, transposed weights, a narrow table): the same outputs."""
+    import hls4ml
+
+    from emulation.model import EmulatedModel
+
+    model = recurrent_model("LSTM", seed=71)
+    cfg = narrow_config(model, "LSTM")
+    hls_model = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg)
+    X = overflowing_inputs(75, (100, 6, 3))
+    y = EmulatedModel.from_hls_model(hls_model).predict(X)
+    assert np.array_equal(y, EmulatedModel(model, cfg).predict(X))
+    assert np.unique(y).size > 50
