@@ -102,6 +102,25 @@ def test_refused_cases_name_the_layer_and_class_before_hls4ml_converts(
     assert ALTERNATIVES[case.refused] in message, message
 
 
+def test_a_shared_axes_prelu_graph_from_hls4ml_is_refused_naming_the_layer(tmp_path) -> None:
+    """The ModelGraph of a PReLU(shared_axes) (hls4ml converts it; its C++ reads past the
+    alphas) is refused by `EmulatedModel.from_hls_model` too, not crashed on."""
+    import hls4ml
+
+    from emulation.hls4ml_output import quiet_hls4ml
+
+    case = CASES["prelu_shared_axes"]
+    with quiet_hls4ml():
+        hls_model = hls4ml.converters.convert_from_keras_model(
+            tiny_model(case), hls_config=branch_config([case]), output_dir=str(tmp_path)
+        )
+    with pytest.raises(UnsupportedLayerError) as info:
+        EmulatedModel.from_hls_model(hls_model).predict(case_inputs([case], 2)[0])
+    assert str(info.value).startswith(
+        "layer 'prelu_shared_axes' of class PReLU holds 3 alphas for 48 values (shared_axes)"
+    )
+
+
 #: io_stream refusals hls4ml makes itself at conversion (its message names no layer)
 HLS4ML_REFUSES_IN_STREAM = {"einsum_dense": "EinsumDense layer only supports io_parallel"}
 
