@@ -306,7 +306,7 @@ def convert(
 
     backend, io_type = _target(hls_config, backend, io_type)
     config = copy.deepcopy(_read_hls_config(hls_config))
-    refuse_unsupported(model, config)
+    refuse_unsupported(model, config, io_type)
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"
     try:

@@ -15,8 +15,8 @@ project fails to compile). Three settings of supported classes are refused with 
 ``ReLU(max_value=...)`` (hls4ml asserts), ``PReLU(shared_axes=...)`` (hls4ml writes one alpha per
 channel but its ``nnet::prelu`` reads ``alpha[i]`` for every input value: past the array) and
 ``UpSampling2D(interpolation='bilinear')`` (its Resize implements ``resize_nearest`` only; the
-project fails to compile); and a model holding a DepthwiseConv1D beside a DepthwiseConv2D (two
-of hls4ml's headers share an include guard: the project fails to compile).
+project fails to compile); and an io_parallel model holding a DepthwiseConv1D beside a
+DepthwiseConv2D (two of hls4ml's headers share an include guard: the project fails to compile).
 """
 
 from __future__ import annotations
@@ -112,9 +112,9 @@ def _cannot(layer: Any) -> str | None:
 
 
 def _refuse_depthwise_1d_beside_2d(layers: list[Any]) -> None:
-    """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D: both headers
-    (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard, so the 2-D
-    one is never declared (io_parallel and io_stream include both)."""
+    """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D in io_parallel:
+    both headers (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard,
+    so the 2-D one is never declared (io_stream, whose functions are others, compiles)."""
     by_class = {type(layer).__name__: layer for layer in layers}
     if "DepthwiseConv1D" in by_class and "DepthwiseConv2D" in by_class:
         one, two = by_class["DepthwiseConv1D"], by_class["DepthwiseConv2D"]
@@ -141,17 +141,18 @@ def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
     return None
 
 
-def refuse_unsupported(model: Any, config: Mapping[str, Any]) -> None:
+def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io_parallel") -> None:
     """Raise `UnsupportedLayerError` for the first layer of ``model`` the emulator refuses.
 
     Refused: what hls4ml 1.3 cannot convert or compile (`HLS4ML_CANNOT`,
     `HLS4ML_CANNOT_ACTIVATIONS`, the settings of `_cannot`, DepthwiseConv1D beside
-    DepthwiseConv2D), SeparableConv1D/2D, convolutions
+    DepthwiseConv2D in ``io_type`` io_parallel), SeparableConv1D/2D, convolutions
     with a dilation rate above 1, layers whose Strategy is ``distributed_arithmetic`` (``da``),
     and the classes of `NOT_EMULATED`. Each message names the layer, its class and what to use
     instead.
     """
-    _refuse_depthwise_1d_beside_2d(list(getattr(model, "layers", [])))
+    if io_type == "io_parallel":
+        _refuse_depthwise_1d_beside_2d(list(getattr(model, "layers", [])))
     for layer in getattr(model, "layers", []):
         cls = type(layer).__name__
         why = _cannot(layer)

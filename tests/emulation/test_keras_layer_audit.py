@@ -4,12 +4,13 @@ Refused cases raise `UnsupportedLayerError` naming the layer and its class befor
 anything (checked by making the conversion itself fail the test), so they cost no compile.
 
 Emulated cases are compiled as branch models (one input and one output per case, so one compile
-checks many): in CI a representative subset, one model per io_type (``CI_CASES``, 14 cases: two
-compiles, about 30 s on 2 cores); with ``APTUNE_FULL_AUDIT=1`` every emulated case (69 in
-io_parallel, 60 in io_stream: four compiles, measured at 55 s and 50 s of one process on 2
-cores). Every output of a branch model must equal the C simulation (``==``); a failure lists
-the cases that differ. Cases emulated in io_parallel that hls4ml cannot run in io_stream are
-refused there (converted only, no compile).
+checks many): in CI a representative subset, one model per io_type (``CI_CASES``, 14 cases, and
+a DepthwiseConv1D beside them in io_stream: two compiles, about 30 s on 2 cores); with
+``APTUNE_FULL_AUDIT=1`` every emulated case (69 in io_parallel, in two models; 60 in io_stream,
+in one: 36 s and 20 s on 2 idle cores, 55 s and 50 s with them shared). Every output of a
+branch model must equal the C simulation (``==``); a failure lists the cases that differ. Cases
+emulated in io_parallel that hls4ml cannot run in io_stream are refused there (converted only,
+no compile).
 """
 
 from __future__ import annotations
@@ -143,15 +144,19 @@ def test_cases_hls4ml_cannot_run_in_io_stream_are_refused_there(case: LayerCase)
 
 def _groups(io_type: str) -> list[list[LayerCase]]:
     """The branch models to compile: the CI subset, or (full audit) every emulated case, with
-    the 1-D depthwise convolutions apart (hls4ml 1.3 cannot compile a DepthwiseConv1D beside a
-    DepthwiseConv2D: nnet_sepconv1d_latency.h and nnet_sepconv2d_latency.h share one include
-    guard)."""
+    the 1-D depthwise convolutions apart in io_parallel (hls4ml 1.3 cannot compile a
+    DepthwiseConv1D beside a DepthwiseConv2D there: nnet_sepconv1d_latency.h and
+    nnet_sepconv2d_latency.h share one include guard); io_stream also gets a DepthwiseConv1D
+    beside the CI subset's DepthwiseConv2D."""
+    if io_type == "io_stream":  # where both depthwise kinds compile side by side
+        return [[CASES[n] for n in (*CI_CASES, *DEPTHWISE_1D)] if not FULL else emulated(io_type)]
     if not FULL:
-        return [[CASES[n] for n in CI_CASES if io_type == "io_parallel" or CASES[n].stream]]
+        return [[CASES[n] for n in CI_CASES]]
     cases = emulated(io_type)
-    apart = [c for c in cases if c.name in DEPTHWISE_1D]
-    cases = [c for c in cases if c.name not in DEPTHWISE_1D]
-    return [cases, apart]
+    return [
+        [c for c in cases if c.name not in DEPTHWISE_1D],
+        [c for c in cases if c.name in DEPTHWISE_1D],
+    ]
 
 
 def differing_cases(cases: list[LayerCase], io_type: str) -> dict[str, str]:
