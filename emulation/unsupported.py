@@ -78,6 +78,15 @@ HLS4ML_CANNOT_ACTIVATIONS = {
     "celu": "elu (celu with alpha 1 is elu), or ELU(alpha)",
     "log_sigmoid": "sigmoid (take the log after the model)",
     "log_softmax": "softmax (take the log after the model; the argmax is the same)",
+    "glu": "two Dense layers a and b, Activation('sigmoid') on b and a Multiply",
+    "sparse_plus": "softplus (the smooth form of the same ramp)",
+    "squareplus": "softplus (the smooth form of the same ramp)",
+    "tanh_shrink": "x - tanh(x): Activation('tanh') and a Subtract from its input",
+    "soft_shrink": "relu(x - t) - relu(-x - t): biased Dense layers, ReLU and a Subtract",
+    "hard_shrink": "ReLU(threshold=t) of x minus that of -x (a ThresholdedReLU and a Subtract)",
+    "sparsemax": "softmax",
+    "sparse_sigmoid": "hard_sigmoid (hls4ml's slope 0.2)",
+    "threshold": "ReLU(threshold=t) (a ThresholdedReLU)",
 }
 
 

@@ -245,6 +245,20 @@ for _act in MISSING_ACTIVATIONS:
         lambda L, n, a=_act: L.Dense(4, activation=a, name=n),
         refused="Dense",
     )
+#: more activations without a C++ function, seen failing as ``Activation(name)``
+MORE_MISSING_ACTIVATIONS = (
+    "glu",
+    "sparse_plus",
+    "squareplus",
+    "tanh_shrink",
+    "soft_shrink",
+    "hard_shrink",
+    "sparsemax",
+    "sparse_sigmoid",
+    "threshold",
+)
+for _act in MORE_MISSING_ACTIVATIONS:
+    _layer(f"act_{_act}", (6,), lambda L, n, a=_act: L.Activation(a, name=n), refused="Activation")
 
 
 def emulated(io_type: str = "io_parallel") -> list[LayerCase]:
