@@ -11,7 +11,8 @@ too, before the conversion, each with the nearest supported alternative.
 registry", an assertion, an AttributeError) or converts into C++ that does not compile, each seen
 failing so in hls4ml 1.3 (Vivado, io_parallel); `HLS4ML_CANNOT_ACTIVATIONS` the activation
 functions its C++ has no function for (as ``Activation(name)`` or a layer's ``activation=``, the
-project fails to compile). Three settings of supported classes are refused with them:
+project fails to compile). `HLS4ML_CANNOT_IN_STREAM`: classes hls4ml refuses in io_stream with a
+message naming no layer. Three settings of supported classes are refused with them:
 ``ReLU(max_value=...)`` (hls4ml asserts), ``PReLU(shared_axes=...)`` (hls4ml writes one alpha per
 channel but its ``nnet::prelu`` reads ``alpha[i]`` for every input value: past the array) and
 ``UpSampling2D(interpolation='bilinear')`` (its Resize implements ``resize_nearest`` only; the
@@ -27,7 +28,13 @@ from typing import Any
 from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
-__all__ = ["HLS4ML_CANNOT", "HLS4ML_CANNOT_ACTIVATIONS", "NOT_EMULATED", "refuse_unsupported"]
+__all__ = [
+    "HLS4ML_CANNOT",
+    "HLS4ML_CANNOT_ACTIVATIONS",
+    "HLS4ML_CANNOT_IN_STREAM",
+    "NOT_EMULATED",
+    "refuse_unsupported",
+]
 
 _DA = ("distributedarithmetic", "da")
 
@@ -65,6 +72,14 @@ HLS4ML_CANNOT = {
     "GaussianNoise": f"{_NO_HANDLER}; it does nothing at inference: remove it",
     "RepeatVector": (f"{_NO_HANDLER}; use a Reshape to (1, features) followed by UpSampling1D(n)"),
     "UnitNormalization": f"{_NO_HANDLER}; use LayerNormalization or BatchNormalization",
+}
+
+#: Keras classes hls4ml 1.3 refuses to convert in io_stream (its message names no layer).
+HLS4ML_CANNOT_IN_STREAM = {
+    "EinsumDense": (
+        "hls4ml 1.3 converts it in io_parallel only ('EinsumDense layer only supports "
+        "io_parallel'); emulate the model in io_parallel, where it is emulated"
+    ),
 }
 
 #: Keras activation functions hls4ml 1.3's C++ has no function for: the nearest alternative.
@@ -155,16 +170,19 @@ def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io
 
     Refused: what hls4ml 1.3 cannot convert or compile (`HLS4ML_CANNOT`,
     `HLS4ML_CANNOT_ACTIVATIONS`, the settings of `_cannot`, DepthwiseConv1D beside
-    DepthwiseConv2D in ``io_type`` io_parallel), SeparableConv1D/2D, convolutions
-    with a dilation rate above 1, layers whose Strategy is ``distributed_arithmetic`` (``da``),
-    and the classes of `NOT_EMULATED`. Each message names the layer, its class and what to use
-    instead.
+    DepthwiseConv2D in ``io_type`` io_parallel, `HLS4ML_CANNOT_IN_STREAM` in io_stream),
+    SeparableConv1D/2D, convolutions with a dilation rate above 1, layers whose Strategy is
+    ``distributed_arithmetic`` (``da``), and the classes of `NOT_EMULATED`. Each message names
+    the layer, its class and what to use instead.
     """
+    layers = list(getattr(model, "layers", []))
     if io_type == "io_parallel":
-        _refuse_depthwise_1d_beside_2d(list(getattr(model, "layers", [])))
-    for layer in getattr(model, "layers", []):
+        _refuse_depthwise_1d_beside_2d(layers)
+    for layer in layers:
         cls = type(layer).__name__
         why = _cannot(layer)
+        if io_type == "io_stream" and cls in HLS4ML_CANNOT_IN_STREAM:
+            why = f"is not supported in io_stream: {HLS4ML_CANNOT_IN_STREAM[cls]}"
         if why:
             raise UnsupportedLayerError(f"layer {layer.name!r} of class {cls} {why}")
         if cls in NOT_EMULATED:
