@@ -86,9 +86,20 @@ ALTERNATIVES = {
 DEPTHWISE_1D = ("depthwise1d",)
 
 
-@pytest.mark.parametrize("case", refused(), ids=lambda c: c.name)
+#: every refused case in io_parallel, and in io_stream unless it is refused in io_parallel only
+REFUSED_RUNS = [
+    (c, io_type)
+    for c in refused()
+    for io_type in ("io_parallel", "io_stream")
+    if c.stream or io_type == "io_parallel"
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "io_type"), REFUSED_RUNS, ids=[f"{c.name}-{io}" for c, io in REFUSED_RUNS]
+)
 def test_refused_cases_name_the_layer_and_class_before_hls4ml_converts(
-    case: LayerCase, monkeypatch: pytest.MonkeyPatch
+    case: LayerCase, io_type: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A case hls4ml (or the emulator) cannot handle is refused before any conversion."""
     import hls4ml
@@ -99,7 +110,7 @@ def test_refused_cases_name_the_layer_and_class_before_hls4ml_converts(
     monkeypatch.setattr(hls4ml.converters, "convert_from_keras_model", no_conversion)
     model = tiny_model(case)
     with pytest.raises(UnsupportedLayerError) as info:
-        EmulatedModel(model, branch_config([case]))
+        EmulatedModel(model, branch_config([case]), io_type=io_type)
     message = str(info.value)
     assert message.startswith(f"layer '{case.name}' of class {case.refused} "), message
     assert ALTERNATIVES[case.refused] in message, message
