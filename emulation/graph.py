@@ -96,7 +96,7 @@ def convert(
 
     backend, io_type = _target(hls_config, backend, io_type)
     config = copy.deepcopy(read_config(hls_config))
-    refuse_unsupported(model, config)
+    refuse_unsupported(model, config, io_type)
     refuse_keras_recurrent(model)
     if output_dir is None:
         output_dir = Path(tempfile.gettempdir()) / f"aptune-unwritten-{uuid.uuid4().hex}"

@@ -11,12 +11,13 @@ too, before the conversion, each with the nearest supported alternative.
 registry", an assertion, an AttributeError) or converts into C++ that does not compile, each seen
 failing so in hls4ml 1.3 (Vivado, io_parallel); `HLS4ML_CANNOT_ACTIVATIONS` the activation
 functions its C++ has no function for (as ``Activation(name)`` or a layer's ``activation=``, the
-project fails to compile). Three settings of supported classes are refused with them:
+project fails to compile). `HLS4ML_CANNOT_IN_STREAM`: classes hls4ml refuses in io_stream with a
+message naming no layer. Three settings of supported classes are refused with them:
 ``ReLU(max_value=...)`` (hls4ml asserts), ``PReLU(shared_axes=...)`` (hls4ml writes one alpha per
 channel but its ``nnet::prelu`` reads ``alpha[i]`` for every input value: past the array) and
 ``UpSampling2D(interpolation='bilinear')`` (its Resize implements ``resize_nearest`` only; the
-project fails to compile); and a model holding a DepthwiseConv1D beside a DepthwiseConv2D (two
-of hls4ml's headers share an include guard: the project fails to compile).
+project fails to compile); and an io_parallel model holding a DepthwiseConv1D beside a
+DepthwiseConv2D (two of hls4ml's headers share an include guard: the project fails to compile).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from typing import Any
 from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
-__all__ = ["HLS4ML_CANNOT", "HLS4ML_CANNOT_ACTIVATIONS", "NOT_EMULATED", "refuse_unsupported"]
+__all__ = [
+    "HLS4ML_CANNOT",
+    "HLS4ML_CANNOT_ACTIVATIONS",
+    "HLS4ML_CANNOT_IN_STREAM",
+    "NOT_EMULATED",
+    "refuse_unsupported",
+]
 
 _DA = ("distributedarithmetic", "da")
 
@@ -64,6 +71,14 @@ HLS4ML_CANNOT = {
     "UnitNormalization": f"{_NO_HANDLER}; use LayerNormalization or BatchNormalization",
 }
 
+#: Keras classes hls4ml 1.3 refuses to convert in io_stream (its message names no layer).
+HLS4ML_CANNOT_IN_STREAM = {
+    "EinsumDense": (
+        "hls4ml 1.3 converts it in io_parallel only ('EinsumDense layer only supports "
+        "io_parallel'); emulate the model in io_parallel, where it is emulated"
+    ),
+}
+
 #: Keras activation functions hls4ml 1.3's C++ has no function for: the nearest alternative.
 HLS4ML_CANNOT_ACTIVATIONS = {
     "silu": "x * sigmoid(x): Activation('sigmoid') and a Multiply with its input",
@@ -75,6 +90,15 @@ HLS4ML_CANNOT_ACTIVATIONS = {
     "celu": "elu (celu with alpha 1 is elu), or ELU(alpha)",
     "log_sigmoid": "sigmoid (take the log after the model)",
     "log_softmax": "softmax (take the log after the model; the argmax is the same)",
+    "glu": "two Dense layers a and b, Activation('sigmoid') on b and a Multiply",
+    "sparse_plus": "softplus (the smooth form of the same ramp)",
+    "squareplus": "softplus (the smooth form of the same ramp)",
+    "tanh_shrink": "x - tanh(x): Activation('tanh') and a Subtract from its input",
+    "soft_shrink": "relu(x - t) - relu(-x - t): biased Dense layers, ReLU and a Subtract",
+    "hard_shrink": "ReLU(threshold=t) of x minus that of -x (a ThresholdedReLU and a Subtract)",
+    "sparsemax": "softmax",
+    "sparse_sigmoid": "hard_sigmoid (hls4ml's slope 0.2)",
+    "threshold": "ReLU(threshold=t) (a ThresholdedReLU)",
 }
 
 
@@ -109,9 +133,9 @@ def _cannot(layer: Any) -> str | None:
 
 
 def _refuse_depthwise_1d_beside_2d(layers: list[Any]) -> None:
-    """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D: both headers
-    (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard, so the 2-D
-    one is never declared (io_parallel and io_stream include both)."""
+    """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D in io_parallel:
+    both headers (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard,
+    so the 2-D one is never declared (io_stream, whose functions are others, compiles)."""
     by_class = {type(layer).__name__: layer for layer in layers}
     if "DepthwiseConv1D" in by_class and "DepthwiseConv2D" in by_class:
         one, two = by_class["DepthwiseConv1D"], by_class["DepthwiseConv2D"]
@@ -138,20 +162,24 @@ def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
     return None
 
 
-def refuse_unsupported(model: Any, config: Mapping[str, Any]) -> None:
+def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io_parallel") -> None:
     """Raise `UnsupportedLayerError` for the first layer of ``model`` the emulator refuses.
 
     Refused: what hls4ml 1.3 cannot convert or compile (`HLS4ML_CANNOT`,
     `HLS4ML_CANNOT_ACTIVATIONS`, the settings of `_cannot`, DepthwiseConv1D beside
-    DepthwiseConv2D), SeparableConv1D/2D, convolutions
-    with a dilation rate above 1, layers whose Strategy is ``distributed_arithmetic`` (``da``),
-    and the classes of `NOT_EMULATED`. Each message names the layer, its class and what to use
-    instead.
+    DepthwiseConv2D in ``io_type`` io_parallel, `HLS4ML_CANNOT_IN_STREAM` in io_stream),
+    SeparableConv1D/2D, convolutions with a dilation rate above 1, layers whose Strategy is
+    ``distributed_arithmetic`` (``da``), and the classes of `NOT_EMULATED`. Each message names
+    the layer, its class and what to use instead.
     """
-    _refuse_depthwise_1d_beside_2d(list(getattr(model, "layers", [])))
-    for layer in getattr(model, "layers", []):
+    layers = list(getattr(model, "layers", []))
+    if io_type == "io_parallel":
+        _refuse_depthwise_1d_beside_2d(layers)
+    for layer in layers:
         cls = type(layer).__name__
         why = _cannot(layer)
+        if io_type == "io_stream" and cls in HLS4ML_CANNOT_IN_STREAM:
+            why = f"is not supported in io_stream: {HLS4ML_CANNOT_IN_STREAM[cls]}"
         if why:
             raise UnsupportedLayerError(f"layer {layer.name!r} of class {cls} {why}")
         if cls in NOT_EMULATED:

@@ -163,6 +163,14 @@ def _parametrized_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) ->
 
 @register("PReLU")
 def _prelu_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndarray:
+    alpha_size, n_in = np.size(node.weights["param"]), int(np.prod(node.output_shape))
+    if alpha_size != n_in:
+        # a Keras PReLU(shared_axes=...): nnet::prelu reads alpha[i] for every input value
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class PReLU holds {alpha_size} alphas for {n_in} values "
+            "(shared_axes): hls4ml 1.3's nnet::prelu reads one alpha per input value, past the "
+            "array; use PReLU() without shared_axes"
+        )
     return prelu(
         inputs[0],
         node.weights["param"],

@@ -6,7 +6,8 @@ same case makes a tiny model on its own (`tiny_model`) or one branch of a model 
 layer a case builds is named after the case, which keeps names unique in a branch model and
 lets a refusal be checked by name. ``refused`` is the Keras class the refusal must name (None:
 emulated and compared with the C simulation); an emulated case with ``stream=False`` is refused
-in io_stream (hls4ml 1.3 cannot compile it there, or asserts, or refuses it itself).
+in io_stream (hls4ml 1.3 cannot compile it there, or asserts, or refuses it itself), a refused
+one with ``stream=False`` is refused in io_parallel only.
 """
 
 from __future__ import annotations
@@ -220,6 +221,7 @@ _add(
         ]
     ),
     refused="DepthwiseConv2D",
+    stream=False,  # io_stream compiles both kinds side by side: emulated there
 )
 #: activations hls4ml 1.3's C++ has no function for
 MISSING_ACTIVATIONS = (
@@ -242,6 +244,20 @@ for _act in MISSING_ACTIVATIONS:
         lambda L, n, a=_act: L.Dense(4, activation=a, name=n),
         refused="Dense",
     )
+#: more activations without a C++ function, seen failing as ``Activation(name)``
+MORE_MISSING_ACTIVATIONS = (
+    "glu",
+    "sparse_plus",
+    "squareplus",
+    "tanh_shrink",
+    "soft_shrink",
+    "hard_shrink",
+    "sparsemax",
+    "sparse_sigmoid",
+    "threshold",
+)
+for _act in MORE_MISSING_ACTIVATIONS:
+    _layer(f"act_{_act}", (6,), lambda L, n, a=_act: L.Activation(a, name=n), refused="Activation")
 
 
 def emulated(io_type: str = "io_parallel") -> list[LayerCase]:
