@@ -51,8 +51,11 @@ enabled = True
 
 # overflow handling of cast 3: 0 none (plain wrap, applied afterwards), 1 saturate, 2 zero
 _MODES = {Overflow.SAT: 1, Overflow.SAT_SYM: 1, Overflow.SAT_ZERO: 2}
-# output pixels per block: the gathered windows and the accumulators stay in L1
+# samples per tile of `_pad`'s transposing copy: its reads and writes stay in L1
 _LANES = 64
+# samples per block of the loop: long runs amortise each (pixel, input, filter) step, and the
+# block's accumulators (filters x samples, two arrays) stay within 32 KiB of L1
+_MAX_LANES, _LANE_VALUES = 256, 2048
 # input values per block of samples (their padded int64 mantissas): 2 Mi = 16 MiB
 _BLOCK = 1 << 21
 
@@ -61,32 +64,40 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
     """The loop for one rounding (``trn``: a shift alone), overflow mode and product check,
     fixed when it compiles so that the loop over a block's accumulations vectorises."""
 
-    def loop(xt, batch, pix, taps, dch, mw, b, rnd, lo, hi, first, acc, over, col_max, ext):
+    flags = mode != 0 or check  # whether any cast can overflow inside the loop
+
+    def loop(xt, batch, lanes, pix, taps, dch, mw, b, rnd, lo, hi, first, acc, over, col_max, ext):
         # xt (rows, >= batch samples): the padded input mantissas, a row per (row, column,
         # channel), samples last: each window value of a block of samples is one run. pix[p]:
         # the row where the window of output pixel p starts, taps[i]: where its i-th value (in
         # the C++ order) lies from there, mw[i]: its weights. A depthwise filter c (dch not
         # empty) takes the values i of channel dch[i] == c only. rnd: k and the rounding
         # offsets (`dense_compiled._offsets`). Out: acc[first + sample, pixel, filter] (for a
-        # plain wrap the exact sums, not yet wrapped), over alike, col_max[i] the largest
+        # plain wrap the exact sums, not yet wrapped), over alike (untouched when no cast in
+        # the loop can overflow: a plain wrap of exact products), col_max[i] the largest
         # |x_i|, ext the smallest and largest exact sum.
         k, base, factor, smask, parity = rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]
         span = hi - lo  # 2^W - 1 for a plain wrap
         dw = dch.shape[0] > 0
         n_in, n_out = mw.shape
         pixels = pix.shape[0]
-        a = np.empty((n_out, _LANES), dtype=np.int64)
-        e = np.empty((n_out, _LANES), dtype=np.int64)
-        o = np.empty((n_out, _LANES), dtype=np.bool_)
+        a = np.empty((n_out, lanes), dtype=np.int64)
+        e = np.empty((n_out, lanes), dtype=np.int64)
+        o = np.empty((n_out, lanes), dtype=np.bool_)
+        e_lo, e_hi = ext[0], ext[1]
         # pixels inside a block of samples: the block's outputs and inputs stay in cache
-        for s0 in range(0, batch, _LANES):
-            m = min(_LANES, batch - s0)
+        for s0 in range(0, batch, lanes):
+            m = min(lanes, batch - s0)
             for px in range(pixels):
                 for j in range(n_out):
                     for t in range(m):
-                        a[j, t] = b[j]
                         e[j, t] = b[j]
-                        o[j, t] = False
+                    if mode != 0:
+                        for t in range(m):
+                            a[j, t] = b[j]
+                    if flags:
+                        for t in range(m):
+                            o[j, t] = False
                 for i in range(n_in):
                     xr = xt[pix[px] + taps[i], s0 : s0 + m]
                     top = col_max[i]
@@ -125,15 +136,21 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
                                 elif out:
                                     v = 0
                                 a[j, t] = v
-                e_lo, e_hi = ext[0], ext[1]
-                for t in range(m):
-                    r = first + s0 + t
-                    for j in range(n_out):
-                        acc[r, px, j] = a[j, t] if mode != 0 else e[j, t]
-                        over[r, px, j] = o[j, t]
+                # the extremes along the contiguous rows, then the transposing writes
+                for j in range(n_out):
+                    for t in range(m):
                         e_lo = min(e_lo, e[j, t])
                         e_hi = max(e_hi, e[j, t])
-                ext[0], ext[1] = e_lo, e_hi
+                out_rows = acc[first + s0 : first + s0 + m, px]
+                for t in range(m):
+                    for j in range(n_out):
+                        out_rows[t, j] = a[j, t] if mode != 0 else e[j, t]
+                if flags:
+                    over_rows = over[first + s0 : first + s0 + m, px]
+                    for t in range(m):
+                        for j in range(n_out):
+                            over_rows[t, j] = o[j, t]
+        ext[0], ext[1] = e_lo, e_hi
 
     return numba.njit(cache=True, nogil=True)(loop)
 
@@ -180,8 +197,9 @@ def _run(
     """The loop over blocks of samples, each turned into padded int64 mantissas once.
 
     Returns the accumulators (batch, pixels, n_filt; for a plain wrap not yet wrapped), the
-    cast 2-3 overflows alike, the largest |mantissa| of each im2col column (n_in,) and the
-    smallest and largest sum without overflow."""
+    cast 2-3 overflows alike (None when no cast in the loop can overflow: a plain wrap of
+    products that fit), the largest |mantissa| of each im2col column (n_in,) and the smallest
+    and largest sum without overflow."""
     batch, _, _, n_chan = x.shape
     oh, ow = out_size
     (kh, kw), (sh, sw) = kernel, strides
@@ -193,7 +211,11 @@ def _run(
     pix = np.ascontiguousarray(pix, dtype=np.int64)
     n_out = mw.shape[1]
     acc = np.empty((batch, oh * ow, n_out), dtype=np.int64)
-    over = np.zeros(acc.shape, dtype=bool)
+    flags = mode != 0 or check
+    over = np.zeros(acc.shape if flags else (1, 1, 1), dtype=bool)
+    lanes = _LANES
+    while lanes < _MAX_LANES and 2 * lanes * n_out <= _LANE_VALUES:
+        lanes *= 2
     col_max = np.zeros(len(order), dtype=np.int64)
     ext = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min], dtype=np.int64)
     rows = hp * wp * n_chan
@@ -207,9 +229,9 @@ def _run(
     for s0 in range(0, batch, step):
         xb = x[s0 : s0 + step]
         _pad_compiled(xb, scale, top, left, wp64, xt)
-        kernel_fn(xt, np.int64(len(xb)), pix, taps, dch, mw, b_raw, rnd, lo, hi, np.int64(s0),
-                  acc, over, col_max, ext)  # fmt: skip
-    return acc, over, col_max, (int(ext[0]), int(ext[1]))
+        kernel_fn(xt, np.int64(len(xb)), np.int64(lanes), pix, taps, dch, mw, b_raw, rnd, lo,
+                  hi, np.int64(s0), acc, over, col_max, ext)  # fmt: skip
+    return acc, over if flags else None, col_max, (int(ext[0]), int(ext[1]))
 
 
 def warm_up() -> None:
@@ -220,7 +242,7 @@ def warm_up() -> None:
         acc, over = np.empty((1, 1, 1), np.int64), np.zeros((1, 1, 1), bool)
         args = (one.reshape(1, 1), one, rnd, lo, hi, zero[0], acc, over, zero.copy())
         for fn in _KERNELS.values():
-            fn(one.reshape(1, 1), one[0], zero, zero, zero, *args, np.zeros(2, np.int64))
+            fn(one.reshape(1, 1), one[0], one[0], zero, zero, zero, *args, np.zeros(2, np.int64))
         _pad_compiled(np.ones((1, 1, 1, 1)), 1.0, *(np.int64(v) for v in (0, 0, 1)), out)
 
 
@@ -295,12 +317,17 @@ def conv2d(
     # the largest |product|, as `dense` takes it: column maximum times the row's largest weight
     w_top = np.abs(mw).max(axis=1)
     pmax = int(np.max(col_max.astype(object) * w_top.astype(object), initial=0))
+    # the accumulators' extremes, when the loop's exact sums are the accumulators themselves
+    bounds = (e_lo, e_hi) if mode == 0 else None
     if mode == 0 and not (accum_t.min_raw <= e_lo and e_hi <= accum_t.max_raw):
         source = FixedType(64, 64 - accum_t.fractional)
         acc, wrapped = accum_t.requantize_raw(acc, source, return_overflow=True)
-        over |= wrapped
+        over = wrapped if over is None else over | wrapped
+        bounds = None
     if b_over.any():
-        over |= b_over
+        over = np.broadcast_to(b_over, acc.shape) if over is None else over | b_over
+    if over is None:  # no cast of the loop overflowed: one flag for every accumulation
+        over = np.broadcast_to(np.False_, acc.shape)
     p_frac = x_t.fractional + w_t.fractional + max(shift, 0)
     max_abs = max(
         float(np.max(np.abs(b), initial=0.0)),
@@ -308,15 +335,21 @@ def conv2d(
         float(np.ldexp(float(pmax), -p_frac)),
     )
     ctx.record(f"{point}.accum_t", over, max_abs)
-    y = _result(acc, accum_t, result_t, ctx, f"{point}.result_t")
+    y = _result(acc, accum_t, result_t, ctx, f"{point}.result_t", bounds)
     return y.reshape(x.shape[0], *out_size, n_filt)
 
 
 def _result(
-    acc: np.ndarray, accum_t: FixedType, result_t: FixedType, ctx: Context, point: str
+    acc: np.ndarray,
+    accum_t: FixedType,
+    result_t: FixedType,
+    ctx: Context,
+    point: str,
+    bounds: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """Cast 4, accumulator mantissas to result_t values, recorded under ``point``."""
-    a_lo, a_hi = int(acc.min()), int(acc.max())
+    """Cast 4, accumulator mantissas to result_t values, recorded under ``point``;
+    ``bounds``: the smallest and largest of ``acc`` when the caller knows them."""
+    a_lo, a_hi = (int(acc.min()), int(acc.max())) if bounds is None else bounds
     acc_max = float(np.ldexp(float(max(a_hi, -a_lo)), -accum_t.fractional))
     up = result_t.fractional - accum_t.fractional
     if up >= 0 and result_t.min_raw <= a_lo << up and a_hi << up <= result_t.max_raw:
