@@ -38,6 +38,11 @@ _INT64_BITS = INT64_BITS
 
 def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
     """Value ``raw * 2^-fractional`` of integer mantissas, as float64 (exact up to 53 bits)."""
+    raw = np.asarray(raw)
+    if raw.dtype != object and abs(fractional) <= 1000:
+        # one pass: the int64 -> float64 conversion inside the product by 2^-F, which is a
+        # normal double here, so the product rounds (to a subnormal) only as ldexp would
+        return np.multiply(raw, np.ldexp(1.0, -fractional), dtype=np.float64)
     return np.ldexp(np.asarray(raw, dtype=np.float64), -fractional)
 
 
