@@ -26,9 +26,14 @@ from emulation.graph import build_graph
 from emulation.layers import conv, conv_compiled, dense_compiled, tables
 from emulation.layers.base import Context, Graph, Node, QuantPoint, adapter_for
 
-__all__ = ["EmulatedModel", "cast_type", "warm_up"]
+__all__ = ["EmulatedModel", "cast_type", "default_batch_size", "warm_up"]
 
 DEFAULT_BATCH_SIZE = 4096
+# A model whose widest layer holds few values a sample takes bigger batches, up to this many
+# samples, while a batch's widest array stays within `BATCH_VALUES` values (4 MiB of float64):
+# every layer pays fixed costs per call (its casts' set-up, the Python between them), which a
+# small model's batch of 4096 does not amortise (Iris: 30 % of its time).
+MAX_BATCH_SIZE, BATCH_VALUES = 65536, 1 << 19
 # glibc malloc: arrays up to this size come from the heap, and up to the trim size of freed
 # heap is kept for reuse (see `_keep_freed_memory`)
 _MMAP_BYTES, _TRIM_BYTES = 32 << 20, 128 << 20
@@ -86,6 +91,16 @@ def warm_up(graph: Graph | None = None) -> None:
     if graph is None or any(n.kind in conv.KINDS for n in graph.nodes):
         conv_compiled.warm_up()
     tables.warm_up()
+
+
+def default_batch_size(graph: Graph) -> int:
+    """Samples per batch by default: `DEFAULT_BATCH_SIZE`, or more, up to `MAX_BATCH_SIZE`,
+    while the widest layer's values of a batch stay within `BATCH_VALUES`."""
+    widest = max((math.prod(n.output_shape) for n in graph.nodes), default=1)
+    size = DEFAULT_BATCH_SIZE
+    while 2 * size <= MAX_BATCH_SIZE and 2 * size * max(1, widest) <= BATCH_VALUES:
+        size *= 2
+    return size
 
 
 def cast_type(graph: Graph, point: str) -> FixedType | None:
@@ -165,6 +180,7 @@ class EmulatedModel:
                 last[name] = k
         self._last_use = last
         self._overflows: dict[str, QuantPoint] = {}
+        self.default_batch_size = default_batch_size(graph)
 
     # ----------------------------------------------------------------------------- views
     @property
@@ -266,7 +282,7 @@ class EmulatedModel:
 
     def _batches(self, X: Any, batch_size: int | None) -> tuple[list[np.ndarray], int, int]:
         xs, n = self._prepare(X)
-        size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
+        size = self.default_batch_size if batch_size is None else int(batch_size)
         if size < 1:
             raise DataError(f"batch_size must be a positive int; got {batch_size!r}")
         return xs, n, size
@@ -278,7 +294,8 @@ class EmulatedModel:
         ----------
         X : (n, *input_shape) or (n, input_size) array (a list of them for several inputs);
             a single sample of shape ``input_shape`` is accepted, as hls4ml accepts it.
-        batch_size : samples per batch (memory stays bounded for any n); default 4096.
+        batch_size : samples per batch (memory stays bounded for any n); default
+            `default_batch_size` (4096, more for a model of narrow layers).
 
         Returns
         -------

@@ -282,10 +282,14 @@ def cast_py(m: int, shift: int, t: FixedType) -> tuple[int, bool]:
 
 
 def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
-    """Nearest float64 of raw * 2^-F (exact when representable)."""
+    """Nearest float64 of ``raw * 2^-F`` for integer mantissas (int64 or Python ints; exact
+    when representable, so up to 53 bits)."""
+    raw = np.asarray(raw)
     if raw.dtype == object:
         flat = np.array([float(v) for v in raw.ravel().tolist()], dtype=np.float64)
-        values = flat.reshape(raw.shape)
-    else:
-        values = raw.astype(np.float64)
-    return np.ldexp(values, -fractional) + 0.0
+        return np.ldexp(flat.reshape(raw.shape), -fractional) + 0.0
+    if abs(fractional) <= 1000:
+        # one pass: the int64 -> float64 conversion inside the product by 2^-F, which is a
+        # normal double here, so the product rounds (to a subnormal) only as ldexp would
+        return np.multiply(raw, np.ldexp(1.0, -fractional), dtype=np.float64)
+    return np.ldexp(raw.astype(np.float64), -fractional) + 0.0

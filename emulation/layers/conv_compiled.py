@@ -35,9 +35,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, Overflow
+from emulation.fixed.kernels_int import raw_to_float
 from emulation.layers.base import Context
 from emulation.layers.dense_compiled import _offsets
-from emulation.layers.dense_int import int64_mantissas, raw_to_float, sums_fit_int64, wraps
+from emulation.layers.dense_int import int64_mantissas, sums_fit_int64, wraps
 from emulation.layers.exact import Caster
 
 try:  # numba is a declared dependency; without it the NumPy path runs
@@ -52,8 +53,14 @@ enabled = True
 
 # overflow handling of cast 3: 0 none (plain wrap, applied afterwards), 1 saturate, 2 zero
 _MODES = {Overflow.SAT: 1, Overflow.SAT_SYM: 1, Overflow.SAT_ZERO: 2}
-# output pixels per block: the gathered windows and the accumulators stay in L1
-_LANES = 64
+# samples per tile of `_pad_tiled`'s transposing copy, for samples of at most `_TILED_VALUES`
+# values (`_pad` copies larger ones sample by sample: 2.6x faster for a 25x25 image, 11x
+# slower for 10x4)
+_LANES, _TILED_VALUES = 64, 256
+# samples per block of the loop: long runs amortise each (pixel, input, filter) step, while
+# the block's accumulators (filters x samples, two arrays) stay within 32 KiB of L1 and the
+# block's padded input (rows x samples) within 256 KiB of L2 (a 25x25 image keeps 64)
+_MAX_LANES, _LANE_VALUES, _LANE_INPUTS = 256, 2048, 1 << 15
 # input values per block of samples (their padded int64 mantissas): 2 Mi = 16 MiB
 _BLOCK = 1 << 21
 
@@ -62,32 +69,40 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
     """The loop for one rounding (``trn``: a shift alone), overflow mode and product check,
     fixed when it compiles so that the loop over a block's accumulations vectorises."""
 
-    def loop(xt, batch, pix, taps, dch, mw, b, rnd, lo, hi, first, acc, over, col_max, ext):
+    flags = mode != 0 or check  # whether any cast can overflow inside the loop
+
+    def loop(xt, batch, lanes, pix, taps, dch, mw, b, rnd, lo, hi, first, acc, over, col_max, ext):
         # xt (rows, >= batch samples): the padded input mantissas, a row per (row, column,
         # channel), samples last: each window value of a block of samples is one run. pix[p]:
         # the row where the window of output pixel p starts, taps[i]: where its i-th value (in
         # the C++ order) lies from there, mw[i]: its weights. A depthwise filter c (dch not
         # empty) takes the values i of channel dch[i] == c only. rnd: k and the rounding
         # offsets (`dense_compiled._offsets`). Out: acc[first + sample, pixel, filter] (for a
-        # plain wrap the exact sums, not yet wrapped), over alike, col_max[i] the largest
+        # plain wrap the exact sums, not yet wrapped), over alike (untouched when no cast in
+        # the loop can overflow: a plain wrap of exact products), col_max[i] the largest
         # |x_i|, ext the smallest and largest exact sum.
         k, base, factor, smask, parity = rnd[0], rnd[1], rnd[2], rnd[3], rnd[4]
         span = hi - lo  # 2^W - 1 for a plain wrap
         dw = dch.shape[0] > 0
         n_in, n_out = mw.shape
         pixels = pix.shape[0]
-        a = np.empty((n_out, _LANES), dtype=np.int64)
-        e = np.empty((n_out, _LANES), dtype=np.int64)
-        o = np.empty((n_out, _LANES), dtype=np.bool_)
+        a = np.empty((n_out, lanes), dtype=np.int64)
+        e = np.empty((n_out, lanes), dtype=np.int64)
+        o = np.empty((n_out, lanes), dtype=np.bool_)
+        e_lo, e_hi = ext[0], ext[1]
         # pixels inside a block of samples: the block's outputs and inputs stay in cache
-        for s0 in range(0, batch, _LANES):
-            m = min(_LANES, batch - s0)
+        for s0 in range(0, batch, lanes):
+            m = min(lanes, batch - s0)
             for px in range(pixels):
                 for j in range(n_out):
                     for t in range(m):
-                        a[j, t] = b[j]
                         e[j, t] = b[j]
-                        o[j, t] = False
+                    if mode != 0:
+                        for t in range(m):
+                            a[j, t] = b[j]
+                    if flags:
+                        for t in range(m):
+                            o[j, t] = False
                 for i in range(n_in):
                     xr = xt[pix[px] + taps[i], s0 : s0 + m]
                     top = col_max[i]
@@ -126,23 +141,35 @@ def _make(trn: bool, mode: int, check: bool) -> Callable[..., None]:
                                 elif out:
                                     v = 0
                                 a[j, t] = v
-                e_lo, e_hi = ext[0], ext[1]
                 for t in range(m):
                     r = first + s0 + t
                     for j in range(n_out):
-                        acc[r, px, j] = a[j, t] if mode != 0 else e[j, t]
-                        over[r, px, j] = o[j, t]
-                        e_lo = min(e_lo, e[j, t])
-                        e_hi = max(e_hi, e[j, t])
-                ext[0], ext[1] = e_lo, e_hi
+                        v = e[j, t]
+                        acc[r, px, j] = a[j, t] if mode != 0 else v
+                        if flags:
+                            over[r, px, j] = o[j, t]
+                        e_lo = min(e_lo, v)
+                        e_hi = max(e_hi, v)
+        ext[0], ext[1] = e_lo, e_hi
 
     return numba.njit(cache=True, nogil=True)(loop)
 
 
 def _pad(x, scale, top, left, padded_width, out):
     # the mantissas x * 2^Fx (exact integers) inside the zero padding, samples last: one pass,
-    # in tiles of samples so that both the reads (a sample's values) and the writes (a row's
-    # samples) stay in cache
+    # sample by sample (large samples)
+    batch, height, width, chan = x.shape
+    for s in range(batch):
+        for r in range(height):
+            for c in range(width):
+                row = ((top + r) * padded_width + left + c) * chan
+                for ch in range(chan):
+                    out[row + ch, s] = np.int64(x[s, r, c, ch] * scale)
+
+
+def _pad_tiled(x, scale, top, left, padded_width, out):
+    # `_pad` in tiles of `_LANES` samples, so that both the reads (a sample's values) and the
+    # writes (a row's samples) stay in cache (small samples)
     batch, height, width, chan = x.shape
     for s0 in range(0, batch, _LANES):
         s1 = min(batch, s0 + _LANES)
@@ -160,6 +187,7 @@ _KERNELS = (
     else {}
 )
 _pad_compiled = numba.njit(cache=True, nogil=True)(_pad) if available else None
+_pad_tiled_compiled = numba.njit(cache=True, nogil=True)(_pad_tiled) if available else None
 
 
 def _run(
@@ -181,8 +209,9 @@ def _run(
     """The loop over blocks of samples, each turned into padded int64 mantissas once.
 
     Returns the accumulators (batch, pixels, n_filt; for a plain wrap not yet wrapped), the
-    cast 2-3 overflows alike, the largest |mantissa| of each im2col column (n_in,) and the
-    smallest and largest sum without overflow."""
+    cast 2-3 overflows alike (None when no cast in the loop can overflow: a plain wrap of
+    products that fit), the largest |mantissa| of each im2col column (n_in,) and the smallest
+    and largest sum without overflow."""
     batch, _, _, n_chan = x.shape
     oh, ow = out_size
     (kh, kw), (sh, sw) = kernel, strides
@@ -194,23 +223,32 @@ def _run(
     pix = np.ascontiguousarray(pix, dtype=np.int64)
     n_out = mw.shape[1]
     acc = np.empty((batch, oh * ow, n_out), dtype=np.int64)
-    over = np.zeros(acc.shape, dtype=bool)
+    flags = mode != 0 or check
+    over = np.zeros(acc.shape if flags else (1, 1, 1), dtype=bool)
+    lanes = _LANES
+    rows = hp * wp * n_chan
+    while (
+        lanes < _MAX_LANES
+        and 2 * lanes * n_out <= _LANE_VALUES
+        and 2 * lanes * rows <= _LANE_INPUTS
+    ):
+        lanes *= 2
     col_max = np.zeros(len(order), dtype=np.int64)
     ext = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min], dtype=np.int64)
-    rows = hp * wp * n_chan
     step = max(_LANES, _BLOCK // max(1, rows))
     lo, hi = np.int64(accum_t.min_raw), np.int64(accum_t.max_raw)
     kernel_fn = _KERNELS[(not rnd[1:].any(), mode, check)]
     scale = float(np.ldexp(1.0, x_fractional))
     top, left, wp64 = np.int64(pads[0]), np.int64(pads[2]), np.int64(wp)
+    pad = _pad_tiled_compiled if x[0].size <= _TILED_VALUES else _pad_compiled
     # one buffer for every block: each writes the same inside, the padding stays zero
     xt = np.zeros((rows, min(step, batch)), dtype=np.int64)
     for s0 in range(0, batch, step):
         xb = x[s0 : s0 + step]
-        _pad_compiled(xb, scale, top, left, wp64, xt)
-        kernel_fn(xt, np.int64(len(xb)), pix, taps, dch, mw, b_raw, rnd, lo, hi, np.int64(s0),
-                  acc, over, col_max, ext)  # fmt: skip
-    return acc, over, col_max, (int(ext[0]), int(ext[1]))
+        pad(xb, scale, top, left, wp64, xt)
+        kernel_fn(xt, np.int64(len(xb)), np.int64(lanes), pix, taps, dch, mw, b_raw, rnd, lo,
+                  hi, np.int64(s0), acc, over, col_max, ext)  # fmt: skip
+    return acc, over if flags else None, col_max, (int(ext[0]), int(ext[1]))
 
 
 def warm_up() -> None:
@@ -221,8 +259,9 @@ def warm_up() -> None:
         acc, over = np.empty((1, 1, 1), np.int64), np.zeros((1, 1, 1), bool)
         args = (one.reshape(1, 1), one, rnd, lo, hi, zero[0], acc, over, zero.copy())
         for fn in _KERNELS.values():
-            fn(one.reshape(1, 1), one[0], zero, zero, zero, *args, np.zeros(2, np.int64))
-        _pad_compiled(np.ones((1, 1, 1, 1)), 1.0, *(np.int64(v) for v in (0, 0, 1)), out)
+            fn(one.reshape(1, 1), one[0], one[0], zero, zero, zero, *args, np.zeros(2, np.int64))
+        for pad in (_pad_compiled, _pad_tiled_compiled):
+            pad(np.ones((1, 1, 1, 1)), 1.0, *(np.int64(v) for v in (0, 0, 1)), out)
 
 
 def _mode(accum_t: FixedType) -> int | None:
@@ -296,12 +335,17 @@ def conv2d(
     # the largest |product|, as `dense` takes it: column maximum times the row's largest weight
     w_top = np.abs(mw).max(axis=1)
     pmax = int(np.max(col_max.astype(object) * w_top.astype(object), initial=0))
+    # the accumulators' extremes, when the loop's exact sums are the accumulators themselves
+    bounds = (e_lo, e_hi) if mode == 0 else None
     if mode == 0 and not (accum_t.min_raw <= e_lo and e_hi <= accum_t.max_raw):
         source = FixedType(64, 64 - accum_t.fractional)
         acc, wrapped = accum_t.requantize_raw(acc, source, return_overflow=True)
-        over |= wrapped
+        over = wrapped if over is None else over | wrapped
+        bounds = None
     if b_over.any():
-        over |= b_over
+        over = np.broadcast_to(b_over, acc.shape) if over is None else over | b_over
+    if over is None:  # no cast of the loop overflowed: one flag for every accumulation
+        over = np.broadcast_to(np.False_, acc.shape)
     p_frac = x_t.fractional + w_t.fractional + max(shift, 0)
     max_abs = max(
         float(np.max(np.abs(b), initial=0.0)),
@@ -310,13 +354,20 @@ def conv2d(
     )
     cast = Caster(ctx, point)
     cast.record("accum_t", over, max_abs)
-    y = _result(acc, accum_t, result_t, cast)
+    y = _result(acc, accum_t, result_t, cast, bounds)
     return y.reshape(x.shape[0], *out_size, n_filt)
 
 
-def _result(acc: np.ndarray, accum_t: FixedType, result_t: FixedType, cast: Caster) -> np.ndarray:
-    """Cast 4, accumulator mantissas to result_t values, recorded as ``result_t``."""
-    a_lo, a_hi = int(acc.min()), int(acc.max())
+def _result(
+    acc: np.ndarray,
+    accum_t: FixedType,
+    result_t: FixedType,
+    cast: Caster,
+    bounds: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Cast 4, accumulator mantissas to result_t values, recorded as ``result_t``;
+    ``bounds``: the smallest and largest of ``acc`` when the caller knows them."""
+    a_lo, a_hi = (int(acc.min()), int(acc.max())) if bounds is None else bounds
     acc_max = float(np.ldexp(float(max(a_hi, -a_lo)), -accum_t.fractional))
     up = result_t.fractional - accum_t.fractional
     if up >= 0 and result_t.min_raw <= a_lo << up and a_hi << up <= result_t.max_raw:

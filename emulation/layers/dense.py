@@ -40,6 +40,7 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, accumulate_type, product_type
+from emulation.fixed.kernels_int import raw_to_float
 from emulation.layers import dense_wide
 from emulation.layers.base import Context, Node, register
 from emulation.layers.dense_int import (
@@ -47,13 +48,12 @@ from emulation.layers.dense_int import (
     chunks,
     column_max_abs,
     int64_mantissas,
-    raw_to_float,
     sums_fit_int64,
     wraps,
 )
 from emulation.layers.exact import Caster
 
-__all__ = ["dense", "dense_sum_order", "raw_to_float"]
+__all__ = ["dense", "dense_sum_order"]
 
 # Elements of one block of products (samples x inputs x outputs): 4 Mi float64 = 32 MiB.
 _BLOCK = 1 << 22

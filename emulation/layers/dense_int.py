@@ -18,6 +18,7 @@ from emulation.fixed import (
     product_type,
     sum_type,
 )
+from emulation.fixed.kernels_int import raw_to_float
 from emulation.layers import dense_wide
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "chunks",
     "column_max_abs",
     "int64_mantissas",
-    "raw_to_float",
     "sums_fit_int64",
     "wraps",
 ]
@@ -34,11 +34,6 @@ __all__ = [
 _BLOCK = 1 << 22
 # Widths whose products and sums stay exact in int64 (with room for the sign and a carry).
 _INT64_BITS = INT64_BITS
-
-
-def raw_to_float(raw: np.ndarray, fractional: int) -> np.ndarray:
-    """Value ``raw * 2^-fractional`` of integer mantissas, as float64 (exact up to 53 bits)."""
-    return np.ldexp(np.asarray(raw, dtype=np.float64), -fractional)
 
 
 def wraps(t: FixedType) -> bool:

@@ -16,8 +16,8 @@ import numpy as np
 
 from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType, product_type, sum_type
+from emulation.fixed.kernels_int import raw_to_float
 from emulation.layers.base import Context, Node, register
-from emulation.layers.dense import raw_to_float
 from emulation.layers.exact import Caster
 
 __all__ = ["batchnorm"]
