@@ -173,8 +173,17 @@ def test_hls4ml_cannot_compile_a_compressed_latency_dense(model: object, tmp_pat
     defines = (out / "firmware" / "defines.h").read_text()
     assert re.search(r"typedef struct compressed_\w+ \{uint<\d+> row_index;", defines)
     assert "nnet::DenseLatency" in (out / "firmware" / "parameters.h").read_text()
-    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(Exception, match="compile"):
+    printed = io.StringIO()  # hls4ml prints g++'s output before raising
+    with contextlib.redirect_stdout(printed), pytest.raises(Exception, match="Failed to compile"):
         hls_model.compile()
+    # g++ quotes with ' or with typographic quotes, depending on the locale
+    gxx = re.sub("[\u2018\u2019]", "'", printed.getvalue())
+    assert re.search(r"'uint'.* is not a template", gxx)
+    assert re.search(
+        r"no match for 'operator\*' \(operand types are 'ap_fixed<16, 6>' and "
+        r"'compressed_\w+'\)",
+        gxx,
+    )
 
 
 def test_no_hls4ml_template_calls_dense_compressed() -> None:
