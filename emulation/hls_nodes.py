@@ -16,6 +16,7 @@ import numpy as np
 from emulation.errors import ConfigError, UnsupportedLayerError
 from emulation.fixed import FLOAT_EXACT_WIDTH, FixedType, Overflow, Rounding
 from emulation.layers.base import Node
+from emulation.unsupported import COMPRESSED_DENSE
 
 __all__ = [
     "BACKENDS",
@@ -161,12 +162,18 @@ def node_from_layer(layer: Any) -> Node:
     raw: dict[str, np.ndarray] = {}
     for key, var in layer.weights.items():
         # the backend wraps weights (StaticWeightVariable); hls4ml keeps the original class name
-        if getattr(var, "weight_class", type(var).__name__) != "WeightVariable":
+        weight_class = getattr(var, "weight_class", type(var).__name__)
+        if weight_class == "CompressedWeightVariable" and layer.class_name == "Dense":
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} of class Dense stores {key!r} as a {weight_class} "
+                f"(Compression: True): {COMPRESSED_DENSE}"
+            )
+        if weight_class != "WeightVariable":
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} of class {layer.class_name} stores {key!r} as a "
-                f"{type(var).__name__} (compressed or "
-                "exponent weights); the emulator supports plain weights only: drop the "
-                "compression/exponent setting for that layer"
+                f"{weight_class} (compressed or exponent weights); the emulator supports plain "
+                "weights only: drop the Compression setting or the power-of-2 quantizer for "
+                "that layer"
             )
         t = fixed_from_hls4ml(var.type.precision, f"{layer.name}.{key} ({var.type.name})")
         raw[key] = np.asarray(var.data)

@@ -29,6 +29,7 @@ from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
 __all__ = [
+    "COMPRESSED_DENSE",
     "HLS4ML_CANNOT",
     "HLS4ML_CANNOT_ACTIVATIONS",
     "HLS4ML_CANNOT_IN_STREAM",
@@ -37,6 +38,18 @@ __all__ = [
 ]
 
 _DA = ("distributedarithmetic", "da")
+
+#: Why a Dense with ``Compression: True`` (its kernel stored as (row, col, weight) triplets for
+#: ``nnet::dense_compressed``) has no C simulation: hls4ml 1.3 never compiles one for Vivado or
+#: Vitis, in either io_type (each reason is checked in the tests).
+COMPRESSED_DENSE = (
+    "hls4ml 1.3 cannot compile it for Vivado or Vitis: with Strategy Resource the conversion "
+    "fails (its Dense template has no kernel for strategy 'compressed': KeyError "
+    "'dense_function'), with Latency the C++ multiplies the data by the (row, col, weight) "
+    "struct, and the struct's index type is written 'uint<N>'; drop the Compression setting "
+    "for that layer"
+)
+_COMPRESSIBLE = ("Dense", "QDense")
 
 _SIMPLE_RNN = (
     "hls4ml 1.3 has no Vivado or Vitis template for SimpleRNN (only Quartus and oneAPI have "
@@ -148,18 +161,25 @@ def _refuse_depthwise_1d_beside_2d(layers: list[Any]) -> None:
         )
 
 
-def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
-    """(where it is set, value) of the Strategy that applies to ``layer``, most specific first
-    (names matched as hls4ml matches them, ignoring case)."""
+def _layer_setting(config: Mapping[str, Any], layer: Any, key: str) -> tuple[str, Any] | None:
+    """(where it is set, value) of the config ``key`` that applies to ``layer``, most specific
+    first (names matched as hls4ml matches them, ignoring case; None counts as unset, as in
+    hls4ml)."""
     cls = type(layer).__name__
     for where, block in (
         (f"LayerName.{layer.name}", config_section(config, "LayerName").get(layer.name.lower())),
         (f"LayerType.{cls}", config_section(config, "LayerType").get(cls.lower())),
         ("Model", config.get("Model")),
     ):
-        if isinstance(block, Mapping) and "Strategy" in block:
-            return f"{where}.Strategy", str(block["Strategy"])
+        if isinstance(block, Mapping) and block.get(key) is not None:
+            return f"{where}.{key}", block[key]
     return None
+
+
+def _strategy(config: Mapping[str, Any], layer: Any) -> tuple[str, str] | None:
+    """(where it is set, value) of the Strategy that applies to ``layer``."""
+    found = _layer_setting(config, layer, "Strategy")
+    return (found[0], str(found[1])) if found else None
 
 
 def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io_parallel") -> None:
@@ -209,4 +229,10 @@ def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io
                 "(distributed arithmetic), which the emulator does not reproduce; set "
                 f"Strategy: Latency (or Resource) for it, e.g. LayerName: {{{layer.name}: "
                 "{Strategy: Latency}}"
+            )
+        compression = _layer_setting(config, layer, "Compression")
+        if cls in _COMPRESSIBLE and compression and bool(compression[1]):
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} of class {cls} sets {compression[0]} "
+                f"{compression[1]!r}: {COMPRESSED_DENSE}"
             )

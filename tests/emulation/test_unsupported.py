@@ -104,8 +104,8 @@ def test_compressed_weights_are_refused() -> None:
 
     model = _seq((4,), keras.layers.Dense(3, name="d"))
     message = _refusal(model, {**BASE, "LayerName": {"d": {"Compression": True}}})
-    assert message.startswith("layer 'd' of class Dense stores 'weight' as a ")
-    assert message.endswith("drop the compression/exponent setting for that layer")
+    assert message.startswith("layer 'd' of class Dense sets LayerName.d.Compression True: ")
+    assert message.endswith("drop the Compression setting for that layer")
 
 
 def test_ternary_conv_weights_are_refused() -> None:
