@@ -1,9 +1,11 @@
 """LSTM, GRU and Bidirectional of hls4ml 1.3's Vivado/Vitis templates (``nnet_recurrent.h``).
 
 hls4ml runs ``lstm_static`` / ``gru_static`` once per time step (``lstm_stack``, ``gru_stack``;
-io_stream reads one step per stream element and computes the same). The state ``h`` (and the
-LSTM cell ``s``) is held in the layer's ``result_t``, zero at the first step; every temporary is
-``accum_t``; each assignment below is one cast, the arithmetic before it exact:
+io_stream reads one step per stream element and computes the same); ``static: false`` runs
+``nnet::lstm`` / ``nnet::gru`` instead, the same arithmetic on the caller's state arrays (zero
+at the first step too). The state ``h`` (and the LSTM cell ``s``) is held in the layer's
+``result_t``, zero at the first step; every temporary is ``accum_t``; each assignment below is
+one cast, the arithmetic before it exact:
 
 - ``tmpres = nnet::dense(x_t)`` with ``weight_t``, ``bias_t``, and ``tmpres_state =
   nnet::dense(h)`` with ``recurrent_weight_t``, ``recurrent_bias_t`` (Keras: zeros for an LSTM),
@@ -149,16 +151,10 @@ def _step_products(x, h, cell: RecurrentCell, scratch: Context) -> tuple[np.ndar
     tmpres = _dense(
         x, cell.weight, cell.bias, cell.x_t, cell.weight_t, cell.bias_t, cell, cell.order, scratch
     )
+    w_r, b_r = cell.recurrent_weight, cell.recurrent_bias
+    wr_t, br_t = cell.recurrent_weight_t, cell.recurrent_bias_t
     tmpres_state = _dense(
-        h,
-        cell.recurrent_weight,
-        cell.recurrent_bias,
-        cell.result_t,
-        cell.recurrent_weight_t,
-        cell.recurrent_bias_t,
-        cell,
-        cell.recurrent_order,
-        scratch,
+        h, w_r, b_r, cell.result_t, wr_t, br_t, cell, cell.recurrent_order, scratch
     )
     return tmpres, tmpres_state
 
@@ -284,17 +280,24 @@ def _check(node: Node, prefix: str = "") -> None:
             f"{where} uses strategy {strategy!r}, which the emulator does not reproduce for "
             "recurrent layers; set Strategy: Latency (or Resource) for it"
         )
-    if not node.attrs.get("static", True):
-        raise UnsupportedLayerError(
-            f"{where} sets static: false (nnet::{kind.lower()} without static state), which the "
-            "emulator does not reproduce; leave static at its default (true)"
-        )
     for key in ("accum_t", "result_t"):
         if node_type(node, key).width > FLOAT_EXACT_WIDTH:
             raise UnsupportedLayerError(
                 f"{where} has {key} {node_type(node, key)} wider than {FLOAT_EXACT_WIDTH} bits, "
                 "which the emulator does not carry: give it a narrower one"
             )
+
+
+def _check_one_type(node: Node, why: str) -> None:
+    """Refuse an LSTM whose input type, accum_t and result_t differ: ``nnet::lstm`` passes
+    accum_t and result_t arrays for each other, so its C++ compiles only for one type."""
+    types = (input_type(node), node_type(node, "accum_t"), node_type(node, "result_t"))
+    if len(set(types)) > 1:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class {node.kind} has input type {types[0]}, accum_t "
+            f"{types[1]} and result_t {types[2]}: hls4ml 1.3's {why}, which compiles only when "
+            "the three are one type; give its input, accum and result the same precision"
+        )
 
 
 def _cell(node: Node, prefix: str, n_in: int, n_state: int) -> RecurrentCell:
@@ -343,14 +346,8 @@ def recurrent_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.
     ``return_sequences``."""
     a = node.attrs
     _check(node)
-    types = (input_type(node), node_type(node, "accum_t"), node_type(node, "result_t"))
-    if node.kind == "LSTM" and len(set(types)) > 1:
-        raise UnsupportedLayerError(
-            f"layer {node.name!r} of class LSTM has input type {types[0]}, accum_t {types[1]} "
-            f"and result_t {types[2]}: hls4ml 1.3's lstm_stack also instantiates the non-static "
-            "nnet::lstm, which compiles only when the three are one type; give its input, "
-            "accum and result the same precision"
-        )
+    if node.kind == "LSTM":
+        _check_one_type(node, "lstm_stack also instantiates the non-static nnet::lstm")
     seq, n_in, n_state = int(a["n_timesteps"]), int(a["n_in"]), int(a["n_out"])
     x = inputs[0].reshape(inputs[0].shape[0], seq, n_in)
     cast, scratch = Caster(ctx, node.name), Context()
@@ -373,6 +370,8 @@ def bidirectional_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) ->
     x = inputs[0].reshape(inputs[0].shape[0], seq, n_in)
     cast, scratch = Caster(ctx, node.name), Context()
     parts = []
+    if not a.get("static", True):
+        _check_one_type(node, "non-static Bidirectional runs nnet::lstm")
     for prefix, steps in (("forward_", x), ("backward_", x[:, ::-1])):
         _check(node, prefix)
         kind = str(a[f"{prefix}class_name"])
