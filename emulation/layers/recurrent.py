@@ -10,8 +10,8 @@ one cast, the arithmetic before it exact:
 - ``tmpres = nnet::dense(x_t)`` with ``weight_t``, ``bias_t``, and ``tmpres_state =
   nnet::dense(h)`` with ``recurrent_weight_t``, ``recurrent_bias_t`` (Keras: zeros for an LSTM),
   both accumulating in ``accum_t`` and returning ``accum_t`` (`emulation.layers.dense.dense`:
-  Latency in input order, Resource in its strided order with ``reuse_factor`` and
-  ``recurrent_reuse_factor``);
+  Latency in input order, Resource and ResourceUnrolled (hls4ml's generated copy of the
+  Resource loops) in its strided order with ``reuse_factor`` and ``recurrent_reuse_factor``);
 - LSTM (Keras gate order i, f, c, o; hls4ml 1.3 compiles a plain LSTM only when its input
   type, accum_t and result_t are one type: ``lstm_stack`` instantiates the non-static
   ``nnet::lstm`` too, which passes accum_t and result_t arrays for each other): ``pre =
@@ -275,10 +275,18 @@ def _check(node: Node, prefix: str = "") -> None:
                 "of those"
             )
     strategy = str(node.attrs.get("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource"):
+    if strategy not in ("latency", "resource", "resource_unrolled"):
         raise UnsupportedLayerError(
             f"{where} uses strategy {strategy!r}, which the emulator does not reproduce for "
-            "recurrent layers; set Strategy: Latency (or Resource) for it"
+            "recurrent layers; set Strategy: Latency, Resource or ResourceUnrolled for it"
+        )
+    rf = int(a.get("reuse_factor", 1))
+    if strategy == "resource_unrolled" and rf == 1:  # GenerateUnrolledDenseResource: R > 1
+        raise UnsupportedLayerError(
+            f"{where} uses strategy resource_unrolled with ReuseFactor 1 (hls4ml 1.3's nearest "
+            "valid one to the requested), for which hls4ml writes no unrolled kernel, so its "
+            "C++ does not compile; use Strategy: Resource, or a ReuseFactor above 1 that hls4ml "
+            "lists as valid"
         )
     for key in ("accum_t", "result_t"):
         if node_type(node, key).width > FLOAT_EXACT_WIDTH:
