@@ -4,8 +4,9 @@ An LSTM or GRU keeps the strategy (with ReuseFactor > 1): ``GenerateUnrolledDens
 writes one kernel per matrix (``dense_resource_unrolled_<index>_1`` for the input,
 ``..._2`` for the recurrent one), the Resource loops unrolled, so the products add in the
 Resource order. A Bidirectional falls back to Resource (``init_bidirectional`` sets
-``use_resource_instead`` whatever the ReuseFactor). One compile: an LSTM with R = 2 < n_in (the
-strided order) feeding a GRU with R = 8 > n_in, saturating accumulators.
+``use_resource_instead`` whatever the ReuseFactor). An LSTM with R = 2 < n_in (the strided
+order) feeding a GRU with R = 8 > n_in, saturating accumulators: Vivado io_parallel, and Vitis
+io_stream with ``static: false`` too (two compiles).
 """
 
 from __future__ import annotations
@@ -76,6 +77,32 @@ def test_resource_unrolled_recurrent_matches_csim(model: object) -> None:
     assert em.overflows["lstm.accum_t"].count > 0
     latency = EmulatedModel(model, unrolled_config(model, lstm_strategy="Latency")).trace(X)
     assert not np.array_equal(latency["lstm"].reshape(want["lstm"].shape), want["lstm"])
+
+
+@pytest.mark.csim
+@requires_gxx
+@pytest.mark.filterwarnings("ignore:.*may have unexpected II")
+def test_unrolled_non_static_matches_csim_on_vitis_io_stream(model: object) -> None:
+    """Vitis in io_stream (one step per stream element), ResourceUnrolled and ``static:
+    false`` together: every output and traced layer equals the C simulation."""
+    from emulation.model import EmulatedModel
+    from tests.support.hls import hls_predict, hls_trace, mismatch_report
+
+    cfg = unrolled_config(model)
+    for name in ("lstm", "gru"):
+        cfg["LayerName"][name]["static"] = False
+    target = {"backend": "Vitis", "io_type": "io_stream"}
+    X = overflowing_inputs(113, (300, 6, 4))
+    em = EmulatedModel(model, cfg, **target)
+    te, th = em.trace(X), hls_trace(model, cfg, X, **target)
+    assert sorted(te) == sorted(th) and {"lstm", "gru"} <= set(th)
+    for name, want in th.items():
+        got = te[name].reshape(want.shape)
+        assert np.array_equal(got, want), f"{name}: " + mismatch_report(got, want, inputs=X)
+    y, y_hls = em.predict(X), hls_predict(model, cfg, X, **target)
+    assert np.array_equal(np.reshape(y, np.shape(y_hls)), y_hls), mismatch_report(y, y_hls)
+    assert em.graph.node("gru").attrs["strategy"] == "resource_unrolled"
+    assert em.graph.node("lstm").attrs["static"] is False
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept")
