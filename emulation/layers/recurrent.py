@@ -1,15 +1,17 @@
 """LSTM, GRU and Bidirectional of hls4ml 1.3's Vivado/Vitis templates (``nnet_recurrent.h``).
 
 hls4ml runs ``lstm_static`` / ``gru_static`` once per time step (``lstm_stack``, ``gru_stack``;
-io_stream reads one step per stream element and computes the same). The state ``h`` (and the
-LSTM cell ``s``) is held in the layer's ``result_t``, zero at the first step; every temporary is
-``accum_t``; each assignment below is one cast, the arithmetic before it exact:
+io_stream reads one step per stream element and computes the same); ``static: false`` runs
+``nnet::lstm`` / ``nnet::gru`` instead, the same arithmetic on the caller's state arrays (zero
+at the first step too). The state ``h`` (and the LSTM cell ``s``) is held in the layer's
+``result_t``, zero at the first step; every temporary is ``accum_t``; each assignment below is
+one cast, the arithmetic before it exact:
 
 - ``tmpres = nnet::dense(x_t)`` with ``weight_t``, ``bias_t``, and ``tmpres_state =
   nnet::dense(h)`` with ``recurrent_weight_t``, ``recurrent_bias_t`` (Keras: zeros for an LSTM),
   both accumulating in ``accum_t`` and returning ``accum_t`` (`emulation.layers.dense.dense`:
-  Latency in input order, Resource in its strided order with ``reuse_factor`` and
-  ``recurrent_reuse_factor``);
+  Latency in input order, Resource and ResourceUnrolled (hls4ml's generated copy of the
+  Resource loops) in its strided order with ``reuse_factor`` and ``recurrent_reuse_factor``);
 - LSTM (Keras gate order i, f, c, o; hls4ml 1.3 compiles a plain LSTM only when its input
   type, accum_t and result_t are one type: ``lstm_stack`` instantiates the non-static
   ``nnet::lstm`` too, which passes accum_t and result_t arrays for each other): ``pre =
@@ -149,16 +151,10 @@ def _step_products(x, h, cell: RecurrentCell, scratch: Context) -> tuple[np.ndar
     tmpres = _dense(
         x, cell.weight, cell.bias, cell.x_t, cell.weight_t, cell.bias_t, cell, cell.order, scratch
     )
+    w_r, b_r = cell.recurrent_weight, cell.recurrent_bias
+    wr_t, br_t = cell.recurrent_weight_t, cell.recurrent_bias_t
     tmpres_state = _dense(
-        h,
-        cell.recurrent_weight,
-        cell.recurrent_bias,
-        cell.result_t,
-        cell.recurrent_weight_t,
-        cell.recurrent_bias_t,
-        cell,
-        cell.recurrent_order,
-        scratch,
+        h, w_r, b_r, cell.result_t, wr_t, br_t, cell, cell.recurrent_order, scratch
     )
     return tmpres, tmpres_state
 
@@ -279,15 +275,18 @@ def _check(node: Node, prefix: str = "") -> None:
                 "of those"
             )
     strategy = str(node.attrs.get("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource"):
+    if strategy not in ("latency", "resource", "resource_unrolled"):
         raise UnsupportedLayerError(
             f"{where} uses strategy {strategy!r}, which the emulator does not reproduce for "
-            "recurrent layers; set Strategy: Latency (or Resource) for it"
+            "recurrent layers; set Strategy: Latency, Resource or ResourceUnrolled for it"
         )
-    if not node.attrs.get("static", True):
+    rf = int(a.get("reuse_factor", 1))
+    if strategy == "resource_unrolled" and rf == 1:  # GenerateUnrolledDenseResource: R > 1
         raise UnsupportedLayerError(
-            f"{where} sets static: false (nnet::{kind.lower()} without static state), which the "
-            "emulator does not reproduce; leave static at its default (true)"
+            f"{where} uses strategy resource_unrolled with ReuseFactor 1 (hls4ml 1.3's nearest "
+            "valid one to the requested), for which hls4ml writes no unrolled kernel, so its "
+            "C++ does not compile; use Strategy: Resource, or a ReuseFactor above 1 that hls4ml "
+            "lists as valid"
         )
     for key in ("accum_t", "result_t"):
         if node_type(node, key).width > FLOAT_EXACT_WIDTH:
@@ -295,6 +294,18 @@ def _check(node: Node, prefix: str = "") -> None:
                 f"{where} has {key} {node_type(node, key)} wider than {FLOAT_EXACT_WIDTH} bits, "
                 "which the emulator does not carry: give it a narrower one"
             )
+
+
+def _check_one_type(node: Node, why: str) -> None:
+    """Refuse an LSTM whose input type, accum_t and result_t differ: ``nnet::lstm`` passes
+    accum_t and result_t arrays for each other, so its C++ compiles only for one type."""
+    types = (input_type(node), node_type(node, "accum_t"), node_type(node, "result_t"))
+    if len(set(types)) > 1:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r} of class {node.kind} has input type {types[0]}, accum_t "
+            f"{types[1]} and result_t {types[2]}: hls4ml 1.3's {why}, which compiles only when "
+            "the three are one type; give its input, accum and result the same precision"
+        )
 
 
 def _cell(node: Node, prefix: str, n_in: int, n_state: int) -> RecurrentCell:
@@ -343,14 +354,8 @@ def recurrent_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.
     ``return_sequences``."""
     a = node.attrs
     _check(node)
-    types = (input_type(node), node_type(node, "accum_t"), node_type(node, "result_t"))
-    if node.kind == "LSTM" and len(set(types)) > 1:
-        raise UnsupportedLayerError(
-            f"layer {node.name!r} of class LSTM has input type {types[0]}, accum_t {types[1]} "
-            f"and result_t {types[2]}: hls4ml 1.3's lstm_stack also instantiates the non-static "
-            "nnet::lstm, which compiles only when the three are one type; give its input, "
-            "accum and result the same precision"
-        )
+    if node.kind == "LSTM":
+        _check_one_type(node, "lstm_stack also instantiates the non-static nnet::lstm")
     seq, n_in, n_state = int(a["n_timesteps"]), int(a["n_in"]), int(a["n_out"])
     x = inputs[0].reshape(inputs[0].shape[0], seq, n_in)
     cast, scratch = Caster(ctx, node.name), Context()
@@ -373,6 +378,8 @@ def bidirectional_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) ->
     x = inputs[0].reshape(inputs[0].shape[0], seq, n_in)
     cast, scratch = Caster(ctx, node.name), Context()
     parts = []
+    if not a.get("static", True):
+        _check_one_type(node, "non-static Bidirectional runs nnet::lstm")
     for prefix, steps in (("forward_", x), ("backward_", x[:, ::-1])):
         _check(node, prefix)
         kind = str(a[f"{prefix}class_name"])
