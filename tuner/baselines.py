@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from emulation.config import LAYER_LEVEL_TYPES, default_config
@@ -99,23 +100,39 @@ def uniform_meets(job: TuningJob, widths: Mapping[int, int]) -> dict[int, bool]:
     return {i: job.search_target.met(m) for i, m in zip(widths, metrics, strict=True)}
 
 
-def range_rule_fractional(job: TuningJob) -> int | None:
+def range_rule_fractional(job: TuningJob, deadline: float | None = None) -> int | None:
     """The fewest common fractional bits with which the (cured) range rule passes, by
-    bisection from the search's start, whose evaluations the evaluator remembers."""
+    bisection from the search's start, whose evaluations the evaluator remembers.
+
+    Above the start it steps up by 2, 4, 8, ... bits rather than jumping to `RANGE_RULE_TOP`:
+    the widest candidates are the slowest to emulate (accumulators past 64 bits take the
+    Python-integer path), so they are tried last. No evaluation starts after ``deadline``
+    (`time.monotonic`); the rule then gives the fewest passing bits found so far, or None.
+    """
     f0, top = job.options.start_fractional, RANGE_RULE_TOP
     if _passes(job, f0):
         lo, hi = 0, f0
-    elif f0 < top and _passes(job, top):
-        lo, hi = f0 + 1, top
     else:
-        return None
-    while lo < hi:
+        lo, hi, step = f0 + 1, None, 2
+        while hi is None:
+            f = min(top, lo - 1 + step)
+            if lo > top or _late(deadline):
+                return None
+            if _passes(job, f):
+                hi = f
+            else:
+                lo, step = f + 1, step * 2
+    while lo < hi and not _late(deadline):
         mid = (lo + hi) // 2
         if _passes(job, mid):
             hi = mid
         else:
             lo = mid + 1
     return hi
+
+
+def _late(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def range_rule(job: TuningJob, fractional: int | None) -> dict | None:

@@ -172,12 +172,14 @@ def tune(
     if options.objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {options.objective!r}; expected one of {OBJECTIVES}")
     started = time.perf_counter()
-    deadline = time.monotonic() + options.time_limit if options.time_limit else None
+    now = time.monotonic()
+    deadline = now + options.time_limit if options.time_limit else None
     notify = progress or (lambda _: None)
     job = TuningJob(model, x, labels, options, notify)
 
     notify("search")
-    rule = range_rule_fractional(job)
+    # the range rule seeds the search; it may take half the time limit, the search the rest
+    rule = range_rule_fractional(job, now + options.time_limit / 2 if deadline else None)
     result = greedy_search(
         job.cured_start(options.start_fractional),
         job.searched,
