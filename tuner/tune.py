@@ -120,9 +120,15 @@ def _candidate_record(ev: Evaluation) -> CandidateRecord:
     )
 
 
-def why_not_met(job: TuningJob, evaluations: list[Evaluation]) -> str:
+def why_not_met(job: TuningJob, evaluations: list[Evaluation], timed_out: bool = False) -> str:
     """The real reason no candidate was accepted: the refusal that stopped the candidates that
-    met the metric, or the best metric seen when none met it."""
+    met the metric, the best metric seen when none met it, or a time limit that left the search
+    no candidate at all."""
+    if not evaluations and timed_out:
+        return (
+            f"the search evaluated no candidate within --time-limit {job.options.time_limit:g} s "
+            "(the range rule that seeds it used that time): raise --time-limit"
+        )
     refused = [e for e in evaluations if e.refusal is not None]
     if refused:
         common = Counter(e.refusal.code + " at " + e.refusal.at for e in refused).most_common(1)
@@ -269,7 +275,8 @@ def _recommend(
     if not options:
         return {}, {
             "met": False,
-            "reason": why_not_met(job, result.evaluations),
+            "reason": why_not_met(job, result.evaluations, result.timed_out)
+            + _refused_baselines(baselines),
             "best_metric": max(result.evaluations, key=lambda e: e.score).metric
             if result.evaluations
             else math.nan,
@@ -285,6 +292,15 @@ def _recommend(
             f" on the {len(job.val)} validation samples misses {job.target}: give more data"
         )
     return config, final
+
+
+def _refused_baselines(baselines: Mapping[str, dict | None]) -> str:
+    """What a user would otherwise ask: baselines that met the target but were refused, why."""
+    return "".join(
+        f"; {b['name']} met it but was refused ({b['refused']})"
+        for b in baselines.values()
+        if b and b.get("met_search") and b.get("refused")
+    )
 
 
 def _validated_best(job: TuningJob, best: Candidate) -> tuple[dict, dict, Candidate]:

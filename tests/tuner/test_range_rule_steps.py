@@ -62,3 +62,18 @@ def test_no_evaluation_starts_after_the_deadline(monkeypatch):
     # passes at 10 (found in the second evaluation): late, it returns 10 without bisecting
     assert range_rule_fractional(_job(8, 9, tried, 60.0, clock), deadline=100.0) == 10
     assert tried == [8, 10], tried
+
+
+def test_a_search_left_no_time_says_so_and_names_refused_baselines():
+    """No candidate evaluated before the time limit: the reason says so (not "the best metric
+    seen was nothing") and names a baseline that met the target but was refused."""
+    from tuner.tune import _refused_baselines, why_not_met
+
+    job = SimpleNamespace(options=SimpleNamespace(time_limit=30.0), search_target="agreement")
+    reason = why_not_met(job, [], timed_out=True)
+    assert "evaluated no candidate within --time-limit 30 s" in reason
+    assert "raise --time-limit" in reason
+    uniform = {"name": "uniform ap_fixed<12,9>", "met_search": True, "refused": "weight-zeroed"}
+    unmet = {"name": "hls4ml default", "met_search": False, "refused": ""}
+    extra = _refused_baselines({"cheapest_uniform": uniform, "hls4ml_default": unmet, "r": None})
+    assert extra == "; uniform ap_fixed<12,9> met it but was refused (weight-zeroed)"
