@@ -56,12 +56,14 @@ COMPRESSED_DENSE = (
 _COMPRESSIBLE = ("Dense", "QDense")
 
 #: Why a Keras layer with ``data_format='channels_first'`` has no faithful C simulation in
-#: hls4ml 1.3 (Vivado and Vitis, io_parallel and io_stream; each case is checked in the tests).
+#: hls4ml 1.3, in either io_type (the tests check each case: the conversions on Vivado and Vitis,
+#: the compiles and the C simulation on Vivado; measured on Conv1D, Conv2D + MaxPooling2D).
 #: ``config_from_keras_model`` writes no ``ChannelsLastConversion``, and unset means 'off'.
 CHANNELS_FIRST = (
     "hls4ml 1.3 cannot build channels_first Keras layers: with ChannelsLastConversion 'off' "
     "(the default for Keras) the io_parallel conversion fails ('array split does not result "
-    "in an equal division') and the io_stream project does not compile; with 'full' or "
+    "in an equal division') and the io_stream project does not compile (it calls "
+    "nnet::conv_1d_cf / conv_2d_cf, which hls4ml's stream headers lack); with 'full' or "
     "'internal' it compiles, but its ChannelsLastConverter transposes the weights as if they "
     "were laid out as PyTorch's, so the C simulation computes something other than the Keras "
     "model; build the model with data_format='channels_last' (transpose the input once before "
