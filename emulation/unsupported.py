@@ -18,6 +18,8 @@ channel but its ``nnet::prelu`` reads ``alpha[i]`` for every input value: past t
 ``UpSampling2D(interpolation='bilinear')`` (its Resize implements ``resize_nearest`` only; the
 project fails to compile); and an io_parallel model holding a DepthwiseConv1D beside a
 DepthwiseConv2D (two of hls4ml's headers share an include guard: the project fails to compile).
+Channels-first data (`CHANNELS_FIRST`) is refused for every setting of ChannelsLastConversion,
+and that setting's 'full' and 'internal' on any layer with weights (`CHANNELS_LAST_CONVERSION`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from emulation.config import config_section
 from emulation.errors import UnsupportedLayerError
 
 __all__ = [
+    "CHANNELS_FIRST",
+    "CHANNELS_LAST_CONVERSION",
     "COMPRESSED_DENSE",
     "HLS4ML_CANNOT",
     "HLS4ML_CANNOT_ACTIVATIONS",
@@ -50,6 +54,30 @@ COMPRESSED_DENSE = (
     "for that layer"
 )
 _COMPRESSIBLE = ("Dense", "QDense")
+
+#: Why a Keras layer with ``data_format='channels_first'`` has no faithful C simulation in
+#: hls4ml 1.3, in either io_type (the tests check each case: the conversions on Vivado and Vitis,
+#: the compiles and the C simulation on Vivado; measured on Conv1D, Conv2D + MaxPooling2D).
+#: ``config_from_keras_model`` writes no ``ChannelsLastConversion``, and unset means 'off'.
+CHANNELS_FIRST = (
+    "hls4ml 1.3 cannot build channels_first Keras layers: with ChannelsLastConversion 'off' "
+    "(the default for Keras) the io_parallel conversion fails ('array split does not result "
+    "in an equal division') and the io_stream project does not compile (it calls "
+    "nnet::conv_1d_cf / conv_2d_cf, which hls4ml's stream headers lack); with 'full' or "
+    "'internal' it compiles, but its ChannelsLastConverter transposes the weights as if they "
+    "were laid out as PyTorch's, so the C simulation computes something other than the Keras "
+    "model; build the model with data_format='channels_last' (transpose the input once before "
+    "the first layer)"
+)
+
+#: Why Model.ChannelsLastConversion 'full' or 'internal' (a setting written by
+#: ``config_from_pytorch_model``) is refused for a Keras layer with weights.
+CHANNELS_LAST_CONVERSION = (
+    "hls4ml 1.3's ChannelsLastConverter, meant for PyTorch models, transposes every Dense and "
+    "convolution kernel (a Dense's (in, out) kernel becomes (out, in)), so the C simulation "
+    "computes something other than the Keras model; remove ChannelsLastConversion from the "
+    "config (or set it to 'off')"
+)
 
 _SIMPLE_RNN = (
     "hls4ml 1.3 has no Vivado or Vitis template for SimpleRNN (only Quartus and oneAPI have "
@@ -145,6 +173,14 @@ def _cannot(layer: Any) -> str | None:
     return None
 
 
+def _channels_first(layer: Any) -> bool:
+    """True for a layer that reads channels-first data (an axis besides the features)."""
+    if getattr(layer, "data_format", None) != "channels_first":
+        return False
+    shape = getattr(getattr(layer, "input", None), "shape", None)
+    return shape is None or len(shape) > 2
+
+
 def _refuse_depthwise_1d_beside_2d(layers: list[Any]) -> None:
     """hls4ml 1.3 cannot compile a DepthwiseConv2D beside a DepthwiseConv1D in io_parallel:
     both headers (nnet_sepconv1d_latency.h, nnet_sepconv2d_latency.h) carry one include guard,
@@ -188,11 +224,17 @@ def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io
     Refused: what hls4ml 1.3 cannot convert or compile (`HLS4ML_CANNOT`,
     `HLS4ML_CANNOT_ACTIVATIONS`, the settings of `_cannot`, DepthwiseConv1D beside
     DepthwiseConv2D in ``io_type`` io_parallel, `HLS4ML_CANNOT_IN_STREAM` in io_stream),
+    layers with channels-first data (`CHANNELS_FIRST`), layers with weights under
+    ChannelsLastConversion 'full' or 'internal' (`CHANNELS_LAST_CONVERSION`),
     SeparableConv1D/2D, convolutions with a dilation rate above 1, layers whose Strategy is
     ``distributed_arithmetic`` (``da``), and the classes of `NOT_EMULATED`. Each message names
     the layer, its class and what to use instead.
     """
     layers = list(getattr(model, "layers", []))
+    model_block = config.get("Model")
+    conversion = "off"
+    if isinstance(model_block, Mapping) and model_block.get("ChannelsLastConversion"):
+        conversion = str(model_block["ChannelsLastConversion"])
     if io_type == "io_parallel":
         _refuse_depthwise_1d_beside_2d(layers)
     for layer in layers:
@@ -202,6 +244,11 @@ def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io
             why = f"is not supported in io_stream: {HLS4ML_CANNOT_IN_STREAM[cls]}"
         if why:
             raise UnsupportedLayerError(f"layer {layer.name!r} of class {cls} {why}")
+        if _channels_first(layer):
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} of class {cls} uses data_format='channels_first' "
+                f"(Model.ChannelsLastConversion: {conversion!r}): {CHANNELS_FIRST}"
+            )
         if cls in NOT_EMULATED:
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} of class {cls} is not supported: {NOT_EMULATED[cls]}"
@@ -222,6 +269,11 @@ def refuse_unsupported(model: Any, config: Mapping[str, Any], io_type: str = "io
             )
         if not (hasattr(layer, "kernel") or hasattr(layer, "depthwise_kernel")):
             continue
+        if conversion != "off":
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} of class {cls} is converted with "
+                f"Model.ChannelsLastConversion {conversion!r}: {CHANNELS_LAST_CONVERSION}"
+            )
         strategy = _strategy(config, layer)
         if strategy and strategy[1].lower().replace("_", "") in _DA:
             raise UnsupportedLayerError(
