@@ -204,9 +204,11 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 
 def test_repeated_predicts_reuse_freed_memory():
-    """A second predict of the same batch touches no fresh pages: the layers' freed arrays are
-    reused (`model._keep_freed_memory`); under glibc's defaults the same predict page-faults
-    thousands of times. Each in a fresh process (malloc's thresholds depend on its history)."""
+    """A second predict of the same batch touches almost no fresh pages: the layers' freed
+    arrays are reused (`model._keep_freed_memory`); under glibc's defaults the same predict
+    page-faults thousands of times. Each in a fresh process (malloc's thresholds depend on its
+    history). The tuned run faults 0 times, or about 220 in some processes (under 1 MB the
+    interpreter or a library takes at random): the bound is a tenth of glibc's defaults."""
     import ctypes
     import os
     import subprocess
@@ -225,7 +227,9 @@ def test_repeated_predicts_reuse_freed_memory():
         )
         assert run.returncode == 0, run.stderr[-2000:]
         faults[mode] = int(run.stdout.split()[-1])
-    assert faults["tuned"] < 100 < 1000 < faults["glibc-defaults"], faults
+    assert faults["tuned"] * 10 < faults["glibc-defaults"] and faults["glibc-defaults"] > 1000, (
+        faults
+    )
 
 
 def test_predict_and_trace_run_blas_on_one_thread(monkeypatch):
