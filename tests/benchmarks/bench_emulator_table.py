@@ -107,14 +107,19 @@ def inputs(case: Case, n: int) -> np.ndarray:
     return np.resize(x, (n, *x.shape[1:])) if n > len(x) else x[:n]
 
 
-def tuned_config(case: Case) -> tuple[dict, str] | None:
+def tuned_config(case: Case) -> tuple[dict, str] | str:
     """The narrow config (module docstring), from `CACHE` or tuned now, and where it came
-    from; None when the tune did not finish within `TUNE_TIMEOUT` (remembered in `CACHE`)."""
+    from; else why there is none: the tune did not finish within `TUNE_TIMEOUT` (remembered in
+    `CACHE`), or it finished and recommended nothing (its reason, from ``tuning.json``)."""
+    import json
+
     import yaml
 
     folder = CACHE / slug(case)
+    late = f"`aptune tune` did not finish in {TUNE_TIMEOUT} s"
     if (folder / "timed_out").exists():
-        return None
+        return late
+    why = "`aptune tune` recommended no config"
     for target in ("0.99", "0.95"):
         out = folder / target
         if not (out / "recommended.yml").exists():
@@ -128,14 +133,15 @@ def tuned_config(case: Case) -> tuple[dict, str] | None:
                 subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=TUNE_TIMEOUT)
             except subprocess.TimeoutExpired:
                 (folder / "timed_out").touch()
-                return None
-        if (out / "recommended.yml").exists():
-            import json
-
-            result = json.loads((out / "tuning.json").read_text())["result"]
+                return late
+        record = out / "tuning.json"
+        result = json.loads(record.read_text())["result"] if record.exists() else {}
+        if not (out / "recommended.yml").exists():
+            why = f"`aptune tune --target {target}` recommended none: {result.get('reason')}"
+        else:
             cfg = yaml.safe_load((out / "recommended.yml").read_text())
             return cfg, f"agreement {target}, {result.get('source')}"
-    return None
+    return why
 
 
 def default_config(model) -> dict:
@@ -158,12 +164,8 @@ def configs(case: Case, model) -> dict[str, tuple[dict, str]]:
     uniform = uniform_config(model, build_graph(model, default), FixedType(16, 6))
     out = {"default": (default, ""), "uniform": (uniform, "")}
     narrow = tuned_config(case)
-    if narrow is None:
-        print(
-            f"| {case.name} | narrow tuned: no config, `aptune tune` did not finish in "
-            f"{TUNE_TIMEOUT} s | | | | | | | |",
-            flush=True,
-        )
+    if isinstance(narrow, str):
+        print(f"| {case.name} | narrow tuned: no config, {narrow} | | | | | | | |", flush=True)
     else:
         out["narrow"] = narrow
     return out
