@@ -53,7 +53,10 @@ from emulation.layers.dense_int import (
 )
 from emulation.layers.exact import Caster
 
-__all__ = ["dense", "dense_sum_order"]
+__all__ = ["SUM_STRATEGIES", "dense", "dense_sum_order"]
+
+#: the Strategy values whose sum order `dense_sum_order` reproduces (lower case, as hls4ml's)
+SUM_STRATEGIES = ("latency", "resource", "resource_unrolled")
 
 # Elements of one block of products (samples x inputs x outputs): 4 Mi float64 = 32 MiB.
 _BLOCK = 1 << 22
@@ -373,7 +376,7 @@ def dense_adapter(node: Node, inputs: list[np.ndarray], ctx: Context) -> np.ndar
             "the emulator supports mult and weight_ternary: give it fixed-point weights"
         )
     strategy = str(node.attrs.get("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource", "resource_unrolled"):
+    if strategy not in SUM_STRATEGIES:
         raise UnsupportedLayerError(
             f"layer {node.name!r} uses strategy {strategy!r}; the emulator supports Latency, "
             "Resource and ResourceUnrolled: set Strategy to one of those for this layer"

@@ -42,7 +42,7 @@ from emulation.errors import UnsupportedLayerError
 from emulation.fixed import FLOAT_EXACT_WIDTH, INT64_BITS, FixedType
 from emulation.layers.activation import table_activation
 from emulation.layers.base import Context, Node, input_type, node_type, register
-from emulation.layers.dense import dense, dense_sum_order
+from emulation.layers.dense import SUM_STRATEGIES, dense, dense_sum_order
 from emulation.layers.exact import Caster
 
 __all__ = [
@@ -275,7 +275,7 @@ def _check(node: Node, prefix: str = "") -> None:
                 "of those"
             )
     strategy = str(node.attrs.get("strategy", "latency")).lower()
-    if strategy not in ("latency", "resource", "resource_unrolled"):
+    if strategy not in SUM_STRATEGIES:
         raise UnsupportedLayerError(
             f"{where} uses strategy {strategy!r}, which the emulator does not reproduce for "
             "recurrent layers; set Strategy: Latency, Resource or ResourceUnrolled for it"

@@ -14,20 +14,12 @@ from emulation.fixed import FixedType
 from emulation.layers import conv_compiled
 from emulation.layers.conv import conv2d
 from tests.emulation.test_conv_compiled import _both, _took_compiled
+from tests.support.conv_reference import draw_fixed, reference_conv2d
 from tests.support.hls import mismatch_report
-
-try:  # the template loops' home once the conv tests are split
-    from tests.support.conv_reference import reference_conv2d
-except ImportError:
-    from tests.emulation.test_conv import _reference_conv2d as reference_conv2d
 
 pytestmark = pytest.mark.skipif(not conv_compiled.available, reason="numba is not installed")
 
 T = FixedType.parse
-
-
-def _draw(rng: np.random.Generator, shape: tuple[int, ...], t: FixedType, spread: float):
-    return t.quantize(rng.normal(0.0, spread, shape))
 
 
 CASES = [
@@ -48,9 +40,9 @@ def test_plain_loop_equals_the_reference_and_the_template_loops(
     rng = np.random.default_rng(n_filt + batch)
     x_t, w_t, b_t = T("ap_fixed<8,2>"), T("ap_fixed<8,2>"), T(bias)
     accum_t, result_t = T(accum), T(result)
-    x = _draw(rng, (batch, 6, 5, 3), x_t, 1.0)
-    w = _draw(rng, (3, 2, 3, n_filt), w_t, 1.0)
-    b = _draw(rng, (n_filt,), b_t, b_spread)
+    x = draw_fixed(rng, (batch, 6, 5, 3), x_t, 1.0)
+    w = draw_fixed(rng, (3, 2, 3, n_filt), w_t, 1.0)
+    b = draw_fixed(rng, (n_filt,), b_t, b_spread)
     kw = {"x": x, "w": w, "b": b, "strides": (1, 1), "pads": (1, 1, 0, 1), "order": None}
     kw |= {"x_t": x_t, "w_t": w_t, "b_t": b_t, "accum_t": accum_t, "result_t": result_t}
     calls = _took_compiled(monkeypatch)
