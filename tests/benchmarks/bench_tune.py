@@ -17,6 +17,7 @@ Prints one markdown table at the end (the README's).
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -109,11 +110,13 @@ def _fmt(row: dict) -> str:
 
     bops = row.get("bops")
     ratio = lambda key: f"{bops / row[key]:.0%}" if bops and row.get(key) else "-"  # noqa: E731
+    count = lambda key: f"{row[key]:,.0f}" if row.get(key) else "-"  # noqa: E731
+    spread = row.get("spread", math.nan)
     note = row.get("source") or row.get("reason", "")
     return (
         f"| {row['case']} | {row['target']} | {row['exit']} | {row['seconds']:.0f} | "
-        f"{row.get('per_second', 0):.1f} | {row.get('spread', float('nan')):.1f}x | "
-        f"{bops or 0:,.0f} | {row.get('ebops', 0):,.0f} | {ratio('uniform_16_6_bops')} | "
+        f"{row.get('per_second', 0):.1f} | {'-' if math.isnan(spread) else f'{spread:.1f}x'} | "
+        f"{count('bops')} | {count('ebops')} | {ratio('uniform_16_6_bops')} | "
         f"{ratio('cheapest_uniform_bops')} | {ratio('range_rule_bops')} | "
         f"{ratio('hls4ml_default_bops')} | {pct('validation')} | {pct('hold_emulator')} | "
         f"{pct('hold_csim')} | {'yes' if row.get('identical') else '-'} | {note} |"
